@@ -1,0 +1,14 @@
+"""ba3l: PyTorch research experiments where every thing is a config.
+
+The public API, in one list. ``import ba3l`` stays light: no torch, numpy,
+Lightning or observer backend is imported here.
+"""
+
+from ba3l.config import ConfigError as ConfigError
+from ba3l.config import ConfigScope as ConfigScope
+from ba3l.experiment import ConfigRequest as ConfigRequest
+from ba3l.experiment import Experiment as Experiment
+from ba3l.experiment import Ingredient as Ingredient
+from ba3l.experiment import Options as Options
+
+__version__ = "0.1.0"

@@ -1,0 +1,329 @@
+"""Reading and writing config files (JSON, YAML, TOML) as plain config trees.
+
+Config files are user input, so every way one can be wrong (missing, unknown format,
+broken syntax, a list at the top level, a non-string key, a value that is not JSON
+data) becomes a one-line :class:`ConfigFileError` naming the file and, for broken
+syntax, the line. Loaded trees are fresh nested dicts and lists with no shared parts,
+so later passes can change them in place. Writing is atomic: a crash never leaves a
+half-written file where a good one was.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import tempfile
+from typing import Any
+
+from ._errors import ConfigFileError
+from ._tree import format_path
+
+CONFIG_SUFFIXES = (".json", ".yaml", ".yml", ".toml")
+"""File name endings that mark a config file (compared case-insensitively)."""
+
+_SAVE_SUFFIXES = (".json", ".yaml", ".yml")
+_MAX_VALUES = 1_000_000
+"""Most values a loaded tree may hold once YAML aliases are expanded."""
+
+_JSON_DATA = "config values are JSON data (numbers, strings, booleans, None, lists, dicts with string keys)"
+_TOML_WHERE = re.compile(r"\s*\(at (?:line (\d+), column \d+|end of document)\)\s*\Z")
+_KINDS: dict[type, str] = {
+    dict: "a mapping",
+    list: "a list",
+    tuple: "a list",
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    type(None): "None",
+    set: "a set",
+    frozenset: "a set",
+    bytes: "bytes",
+    complex: "a complex number",
+    datetime.date: "a date",
+    datetime.datetime: "a date and time",
+    datetime.time: "a time",
+}
+
+
+class _DataProblem(Exception):
+    """Raised inside the tree walk; the caller prefixes the file name."""
+
+
+def looks_like_config_file(text: str) -> bool:
+    """Whether ``text`` names a config file by its ending (``.json``, ``.yaml``, ...).
+
+    Args:
+        text: A command-line token or path.
+
+    Returns:
+        True when ``text`` ends with one of :data:`CONFIG_SUFFIXES`, in any case.
+    """
+    return text.lower().endswith(CONFIG_SUFFIXES)
+
+
+def load_config_file(path: str | os.PathLike) -> dict:
+    """Load a JSON, YAML or TOML file as a config tree.
+
+    YAML is read with the safe loader only; an empty YAML file is ``{}``.
+
+    Args:
+        path: The file, as the user wrote it (the name appears in errors unchanged).
+
+    Returns:
+        A fresh tree of dicts with string keys, lists and JSON scalars.
+
+    Raises:
+        ConfigFileError: The file is missing or unreadable, has an unknown suffix,
+            is broken (the message gives the line), does not hold a mapping, or
+            holds a non-string key or a value that is not JSON data.
+    """
+    name = os.fspath(path)
+    fmt = _suffix(name)
+    if fmt not in CONFIG_SUFFIXES:
+        raise ConfigFileError(f"config file '{name}' has an unknown format; use .json, .yaml, .yml or .toml")
+    text = _read_text(name)
+    try:
+        data = _PARSERS[fmt](text, name)
+    except RecursionError:
+        raise ConfigFileError(f"config file '{name}' is nested too deeply") from None
+    if not isinstance(data, dict):
+        raise ConfigFileError(f"config file '{name}' must hold a mapping at the top level, not {_kind(data)}")
+    try:
+        return _plain_tree(data)
+    except _DataProblem as err:
+        raise ConfigFileError(f"config file '{name}': {err}") from None
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Replace the file at ``path`` with ``text`` (UTF-8) in one atomic step.
+
+    The text goes to a temporary file in the same directory, is flushed to disk and
+    then renamed over ``path``; on any failure the temporary file is removed and an
+    existing file at ``path`` is left as it was. Missing parent directories are
+    created. A new file gets the usual permissions (``0o666`` less the umask); a
+    replaced file keeps its permissions.
+
+    Args:
+        path: The file to write.
+        text: Its whole new content.
+
+    Raises:
+        OSError: The directory or file cannot be written.
+    """
+    target = os.fspath(path)
+    folder = os.path.dirname(target) or "."
+    os.makedirs(folder, exist_ok=True)
+    mode = _file_mode(target)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(target) + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
+def save_config_file(tree: dict, path: str | os.PathLike) -> None:
+    """Write a config tree as JSON or YAML, chosen by the file's suffix.
+
+    JSON is indented by 2 with keys in tree order, non-ASCII text kept as is, and a
+    trailing newline; YAML is block style with keys in tree order. Tuples are
+    written as lists.
+
+    Args:
+        tree: Nested dicts with string keys, lists and JSON scalars.
+        path: The file to write (``.json``, ``.yaml`` or ``.yml``).
+
+    Raises:
+        ConfigFileError: The suffix is not one that can be written, the tree holds
+            something that is not JSON data, or the file cannot be written.
+    """
+    name = os.fspath(path)
+    fmt = _suffix(name)
+    if fmt not in _SAVE_SUFFIXES:
+        raise ConfigFileError(f"cannot save config as '{name}'; use .json or .yaml")
+    try:
+        data = _plain_tree(tree)
+    except _DataProblem as err:
+        raise ConfigFileError(f"cannot save config as '{name}': {err}") from None
+    text = _dump_json(data) if fmt == ".json" else _dump_yaml(data)
+    try:
+        write_text_atomic(name, text)
+    except OSError as err:
+        raise ConfigFileError(f"cannot write config file '{name}': {err.strerror or err}") from None
+
+
+# -- reading -------------------------------------------------------------------------
+
+
+def _suffix(name: str) -> str:
+    return os.path.splitext(name)[1].lower()
+
+
+def _read_text(name: str) -> str:
+    try:
+        with open(name, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        raise ConfigFileError(f"config file '{name}' not found") from None
+    except IsADirectoryError:
+        raise ConfigFileError(f"config file '{name}' is a directory, not a file") from None
+    except OSError as err:
+        raise ConfigFileError(f"config file '{name}' cannot be read: {err.strerror or err}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ConfigFileError(f"config file '{name}' line {line}: not UTF-8 text") from None
+
+
+def _broken(name: str, line: int, reason: str) -> ConfigFileError:
+    return ConfigFileError(f"config file '{name}' line {line}: {reason}")
+
+
+def _parse_json(text: str, name: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise _broken(name, err.lineno, err.msg) from None
+
+
+def _parse_yaml(text: str, name: str) -> Any:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        reason = err.problem or err.context or "invalid YAML"
+        raise _broken(name, line, _one_line(reason)) from None
+    except yaml.reader.ReaderError as err:
+        line = text[: err.position].count("\n") + 1
+        raise _broken(name, line, _one_line(err.reason)) from None
+    except yaml.YAMLError as err:
+        raise _broken(name, 1, _one_line(str(err))) from None
+    return {} if data is None else data
+
+
+def _parse_toml(text: str, name: str) -> Any:
+    import tomllib
+
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        message = str(err)
+        where = _TOML_WHERE.search(message)
+        line = getattr(err, "lineno", None)
+        if line is None and where is not None:
+            line = int(where.group(1)) if where.group(1) else text.count("\n") + 1
+        reason = message[: where.start()] if where is not None else message
+        raise _broken(name, line or 1, _one_line(reason)) from None
+
+
+_PARSERS = {".json": _parse_json, ".yaml": _parse_yaml, ".yml": _parse_yaml, ".toml": _parse_toml}
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- checking ------------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    """How a value's type reads in a message: ``a list``, ``None``, ``a date``."""
+    kind = _KINDS.get(type(value))
+    if kind is None:
+        matches = [text for cls, text in _KINDS.items() if isinstance(value, cls)]
+        kind = matches[-1] if matches else f"a {type(value).__name__}"
+    return kind
+
+
+def _plain_tree(tree: dict) -> dict:
+    """A fresh copy of ``tree`` in plain JSON types, or :class:`_DataProblem`."""
+    try:
+        return _plain(tree, (), "", set(), [_MAX_VALUES])
+    except RecursionError:
+        raise _DataProblem("nested too deeply") from None
+
+
+def _plain(value: Any, path: tuple[str, ...], index: str, active: set[int], budget: list[int]) -> Any:
+    """Copy ``value`` (at ``path`` plus list ``index``), rejecting what is not JSON data.
+
+    ``active`` holds the containers being copied (to find cycles); ``budget`` counts
+    down the values left, so aliases that expand without bound are refused.
+    """
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _DataProblem(f"holds more than {_MAX_VALUES} values once aliases are expanded")
+    if isinstance(value, bool):
+        return bool(value)
+    for cls in (int, float, str):
+        if isinstance(value, cls):
+            return cls(value)
+    if value is None:
+        return None
+    if not isinstance(value, (dict, list, tuple)):
+        raise _DataProblem(f"value at '{_where(path, index)}' is {_kind(value)}; {_JSON_DATA}")
+    if id(value) in active:
+        raise _DataProblem(f"'{_where(path, index)}' contains itself")
+    active.add(id(value))
+    try:
+        if isinstance(value, dict):
+            return _plain_dict(value, path, index, active, budget)
+        return [_plain(item, path, f"{index}[{i}]", active, budget) for i, item in enumerate(value)]
+    finally:
+        active.discard(id(value))
+
+
+def _plain_dict(value: dict, path: tuple[str, ...], index: str, active: set[int], budget: list[int]) -> dict:
+    out = {}
+    for key, item in value.items():
+        if not isinstance(key, str):
+            where = f"in '{_where(path, index)}'" if path or index else "at the top level"
+            raise _DataProblem(f"key {key!r} {where} is not a string")
+        child = path[:-1] + (path[-1] + index,) if index else path
+        out[str(key)] = _plain(item, child + (key,), "", active, budget)
+    return out
+
+
+def _where(path: tuple[str, ...], index: str) -> str:
+    return format_path(path) + index
+
+
+# -- writing -------------------------------------------------------------------------
+
+
+def _dump_json(tree: dict) -> str:
+    return json.dumps(tree, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def _dump_yaml(tree: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(tree, sort_keys=False, default_flow_style=False, allow_unicode=True)
+
+
+def _file_mode(target: str) -> int:
+    """The permissions for ``target``: its current ones, or ``0o666`` less the umask."""
+    try:
+        return os.stat(target).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

@@ -1,0 +1,101 @@
+"""Signature capture: a function's parameters as config entries.
+
+Capturing a signature, filling a factory dict and reading a dataclass are one act:
+the parameters with defaults become entries at the lowest priority, their
+annotations the entries' types and their docstring descriptions the entries' docs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+SPECIAL_ARGUMENTS = frozenset({"_config", "_log", "_run", "_seed", "_rnd"})
+"""Arguments a captured function receives from the run rather than from the config."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One configurable parameter of a captured callable."""
+
+    name: str
+    default: Any
+    annotation: Any
+    doc: str | None
+
+    @property
+    def required(self) -> bool:
+        return self.default is inspect.Parameter.empty
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The configurable parameters of a callable, in order."""
+
+    parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+
+    def defaults(self) -> dict[str, Any]:
+        """``{name: default}`` for the parameters that have one."""
+        return {p.name: p.default for p in self.parameters if not p.required}
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
+
+
+def capture_signature(function: Callable) -> Signature:
+    """The parameters that a config can fill: not ``*args``/``**kwargs``, not positional-only,
+    not the run-injected ``_config``, ``_run``, ... .
+
+    Example:
+        >>> def f(a, b=2, *args, _run=None): '''Args:\\n  b: the b.'''
+        >>> capture_signature(f).defaults()
+        {'b': 2}
+    """
+    target = function.__init__ if inspect.isclass(function) else function
+    docs = docstring_arguments(inspect.getdoc(target) or inspect.getdoc(function) or "")
+    parameters = []
+    for index, param in enumerate(inspect.signature(target).parameters.values()):
+        if inspect.isclass(function) and index == 0:
+            continue  # self
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
+            continue
+        if param.name in SPECIAL_ARGUMENTS:
+            continue
+        parameters.append(Parameter(param.name, param.default, param.annotation, docs.get(param.name)))
+    return Signature(tuple(parameters))
+
+
+_SECTION = re.compile(r"^(Args|Arguments|Parameters|Keyword Args):\s*$")
+_ITEM = re.compile(r"^(\w+)\s*(\([^)]*\))?\s*:\s*(.*)$")
+
+
+def docstring_arguments(doc: str) -> dict[str, str]:
+    """Descriptions of arguments from a Google-style ``Args:`` section."""
+    out: dict[str, str] = {}
+    lines = doc.splitlines()
+    inside, indent, current = False, None, None
+    for line in lines:
+        stripped = line.strip()
+        if _SECTION.match(stripped):
+            inside, indent, current = True, None, None
+            continue
+        if not inside:
+            continue
+        if not stripped:
+            continue
+        width = len(line) - len(line.lstrip())
+        if indent is None:
+            indent = width
+        if width < indent:
+            inside = False
+            continue
+        match = _ITEM.match(stripped)
+        if width == indent and match:
+            current = match.group(1)
+            out[current] = match.group(3).strip()
+        elif current and width > indent:
+            out[current] = (out[current] + " " + stripped).strip()
+    return out

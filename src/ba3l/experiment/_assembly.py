@@ -1,0 +1,324 @@
+"""Assembly of the final config from an ingredient tree, in priority layers.
+
+Lowest priority first: captured signature defaults (and ``seed``) < an ingredient's
+own config < values a parent writes into a child's path < named configs (later
+wins) < config files and updates (later wins). Config hooks come after the scopes
+but never replace named configs or updates.
+
+The high layers are known first, so they are computed first and handed to the
+config scopes as *fixed* values: a scope then computes its derived entries from
+them. Scopes run top-down, so a child's scopes also see what its parent wrote.
+Each phase is a function from its inputs to a result; :func:`resolve` chains them.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ba3l.config import (
+    MISSING,
+    ConfigTypeError,
+    Layer,
+    Path,
+    ResolvedConfig,
+    Source,
+    UnknownKeyError,
+    UsageError,
+    coerce_like,
+    copy_tree,
+    did_you_mean,
+    format_path,
+    get,
+    leaves,
+    merge,
+    normalize,
+    replacement_problem,
+    set_value,
+    subtree,
+)
+
+from ._mounts import Mount, list_mounts, named_config_table, owner_of
+from ._ingredient import Ingredient
+
+SEED_DOC = "the random seed for this experiment"
+
+
+@dataclass(frozen=True)
+class Update:
+    """One value set from outside the code: ``path=value`` from the command line, a file or a call.
+
+    ``add`` marks a key added on purpose (``+a.b=1``), which nothing needs to declare.
+    """
+
+    path: Path
+    value: Any
+    origin: str
+    add: bool = False
+
+
+@dataclass(frozen=True)
+class ConfigRequest:
+    """What the user asked for: named configs and updates, in the order given."""
+
+    named_configs: tuple[str, ...] = ()
+    updates: tuple[Update, ...] = ()
+    command: str = ""
+    force: bool = False
+
+
+@dataclass
+class _Fixed:
+    """Values of the named-config and update layers, which scopes cannot change."""
+
+    tree: dict = field(default_factory=dict)
+    sources: dict[Path, Source] = field(default_factory=dict)
+    added: set[Path] = field(default_factory=set)
+
+    def set(self, path: Path, value: Any, source: Source, add: bool = False) -> None:
+        for leaf, item in _leaves_of(value, path):
+            set_value(self.tree, leaf, item)
+            self.sources[leaf] = source
+            if add:
+                self.added.add(leaf)
+
+
+@dataclass
+class _Lower:
+    """What the default, config, parent and hook layers produced."""
+
+    values: dict = field(default_factory=dict)
+    sources: dict[Path, Source] = field(default_factory=dict)
+    declared: set[Path] = field(default_factory=set)
+    placeholders: set[Path] = field(default_factory=set)
+    docs: dict[Path, str] = field(default_factory=dict)
+    scope_docs: list[tuple[Path, str]] = field(default_factory=list)
+    shadowed: dict[Path, tuple[tuple, Any]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def resolve(root: Ingredient, request: ConfigRequest = ConfigRequest(), logger: Any = None) -> ResolvedConfig:
+    """The final config of ``root``'s tree for ``request``, with provenance.
+
+    Raises:
+        UsageError: an unknown named config.
+        UnknownKeyError: an update to a key nothing declares (a warning with ``force``).
+        ConfigTypeError: an update whose type does not fit (a warning with ``force``).
+    """
+    mounts = list_mounts(root)
+    fixed = _updates_layer(request.updates)
+    fixed = _named_layer(mounts, request.named_configs, fixed)
+    lower = _default_layer(mounts)
+    lower = _scope_layers(mounts, fixed, lower, request.force)
+    _lay_fixed(fixed, lower, request.force)
+    _check_declared(fixed, lower, mounts, request.force)
+    _hook_layer(mounts, fixed, lower, request.command, logger)
+    return _result(lower)
+
+
+# the update and named-config layers -----------------------------------------------
+
+
+def _updates_layer(updates: tuple[Update, ...]) -> _Fixed:
+    fixed = _Fixed()
+    for update in updates:
+        value = normalize(update.value, update.path)
+        fixed.set(update.path, value, Source(Layer.UPDATE, update.origin), update.add)
+    return fixed
+
+
+def _named_layer(mounts: tuple[Mount, ...], names: tuple[str, ...], fixed: _Fixed) -> _Fixed:
+    """Evaluate named configs last to first, so a later one's values are fixed for earlier ones."""
+    table = named_config_table(mounts)
+    for name in names:
+        if name not in table:
+            raise UsageError(f"unknown named config '{name}'{did_you_mean(name, table)}")
+    for name in reversed(names):
+        mount, source = table[name]
+        result = source.evaluate(fixed=subtree(fixed.tree, mount.path))
+        for relative, where in result.lines.items():
+            path = mount.path + relative
+            if path not in fixed.sources:
+                fixed.set(path, get(result.values, relative), Source(Layer.NAMED, f"'{name}' at {where}"))
+    return fixed
+
+
+# the lower layers ------------------------------------------------------------------
+
+
+def _default_layer(mounts: tuple[Mount, ...]) -> _Lower:
+    """``seed`` and the defaults of functions captured with a prefix."""
+    lower = _Lower()
+    lower.values["seed"] = random.SystemRandom().randrange(2**31)
+    lower.sources[("seed",)] = Source(Layer.DEFAULT, "built-in")
+    lower.docs[("seed",)] = SEED_DOC
+    lower.declared.add(("seed",))
+    for mount in mounts:
+        for captured in mount.ingredient.captured_functions:
+            base = mount.path + captured.prefix
+            for parameter in captured.signature.parameters:
+                path = base + (parameter.name,)
+                lower.declared.add(path)
+                if parameter.doc:
+                    lower.docs.setdefault(path, parameter.doc)
+                if captured.prefix and not parameter.required:
+                    value = normalize(parameter.default, path)
+                    set_value(lower.values, path, value)
+                    lower.sources[path] = Source(Layer.DEFAULT, f"signature of {captured.name}")
+                    if value is None or value == {}:
+                        lower.placeholders.add(path)
+    return lower
+
+
+def _scope_layers(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, force: bool) -> _Lower:
+    """Run every ingredient's config sources, parents first."""
+    written_by_parents: dict = {}
+    order = 0
+    for mount in mounts:
+        node_fixed = merge(subtree(written_by_parents, mount.path), subtree(fixed.tree, mount.path))
+        values = subtree(lower.values, mount.path)
+        for source in mount.ingredient.config_sources:
+            order += 1
+            check = _override_check(mounts, mount, fixed, lower, force, order)
+            result = source.evaluate(node_fixed, values, check)
+            values = merge(values, result.values)
+            _record_source(mounts, mount, source, result, fixed, lower, written_by_parents)
+        _store(lower.values, mount.path, values)
+    return lower
+
+
+def _record_source(mounts, mount, source, result, fixed: _Fixed, lower: _Lower, written_by_parents: dict) -> None:
+    for relative, where in result.lines.items():
+        path = mount.path + relative
+        lower.declared.add(path)
+        by_parent = owner_of(mounts, path) is not mount
+        if path in fixed.sources or get(written_by_parents, path) is not MISSING:
+            continue  # a higher layer's value stands here
+        lower.sources[path] = Source(Layer.PARENT if by_parent else Layer.CONFIG, where)
+        if by_parent:
+            set_value(written_by_parents, path, get(result.values, relative))
+    lower.placeholders.update(mount.path + relative for relative in result.placeholders)
+    for relative, doc in source.docs.items():
+        lower.docs.setdefault(mount.path + relative, doc)
+    if source.doc:
+        lower.scope_docs.append((mount.path, source.doc))
+
+
+def _override_check(mounts, mount: Mount, fixed: _Fixed, lower: _Lower, force: bool, order: int) -> Callable:
+    """The check a scope runs when a fixed value replaces one it computed."""
+
+    def check(relative: Path, own: Any, new: Any) -> Any:
+        path = mount.path + relative
+        source = _fixed_source(fixed, path, new)
+        if source is None:
+            return new  # written by a parent: the user's own code, not checked
+        layer = Layer.PARENT if owner_of(mounts, path) is not mount else Layer.CONFIG
+        rank = (layer, order)
+        if path not in lower.shadowed or lower.shadowed[path][0] < rank:
+            lower.shadowed[path] = (rank, own)
+        return _checked(path, own, new, source, force, lower)
+
+    return check
+
+
+def _fixed_source(fixed: _Fixed, path: Path, new: Any) -> Source | None:
+    if path in fixed.sources:
+        return fixed.sources[path]
+    if isinstance(new, dict):
+        return next((fixed.sources[p] for p, _ in leaves(new, path) if p in fixed.sources), None)
+    return None
+
+
+def _checked(path: Path, old: Any, new: Any, source: Source, force: bool, lower: _Lower) -> Any:
+    problem = replacement_problem(old, new)
+    if problem:
+        message = f"config entry '{format_path(path)}' ({source}): {problem}"
+        if not force:
+            raise ConfigTypeError(message)
+        lower.warnings.append(message)
+    return coerce_like(old, new)
+
+
+# fixed values over the lower layers, and validation --------------------------------
+
+
+def _lay_fixed(fixed: _Fixed, lower: _Lower, force: bool) -> None:
+    for path, new in leaves(fixed.tree):
+        if path not in lower.shadowed:
+            old = get(lower.values, path)
+            if old is not MISSING and path in lower.declared and path not in fixed.added:
+                lower.shadowed[path] = ((Layer.DEFAULT, 0), old)
+                new = _checked(path, old, new, fixed.sources[path], force, lower)
+            _store(lower.values, path, new)
+        lower.sources[path] = fixed.sources[path]
+
+
+def _check_declared(fixed: _Fixed, lower: _Lower, mounts, force: bool) -> None:
+    """Every named-config or update key must be declared by a lower layer or added on purpose."""
+    known = _declared_nodes(lower.declared)
+    for path in fixed.sources:
+        if path in fixed.added or path in known or _under_placeholder(path, lower.placeholders):
+            continue
+        name = format_path(path)
+        message = (
+            f"unknown config key '{name}' ({fixed.sources[path]})"
+            f"{did_you_mean(name, (format_path(p) for p in lower.declared))}; "
+            f"to add it on purpose write '+{name}=...'"
+        )
+        if not force:
+            raise UnknownKeyError(message)
+        lower.warnings.append(message)
+
+
+def _declared_nodes(declared: set[Path]) -> set[Path]:
+    nodes = set(declared)
+    for path in declared:
+        nodes.update(path[:i] for i in range(1, len(path)))
+    return nodes
+
+
+def _under_placeholder(path: Path, placeholders: set[Path]) -> bool:
+    return any(path[:i] in placeholders for i in range(1, len(path)))
+
+
+def _hook_layer(mounts, fixed: _Fixed, lower: _Lower, command: str, logger: Any) -> None:
+    for mount in mounts:
+        for hook in mount.ingredient.config_hooks:
+            updates = hook(copy_tree(lower.values), command, logger)
+            if updates is None:
+                continue
+            if not isinstance(updates, dict):
+                raise TypeError(f"config hook {hook.__qualname__} must return a dict, not {type(updates).__name__}")
+            source = Source(Layer.HOOK, hook.__qualname__)
+            for path, value in leaves(normalize(updates, ())):
+                if path not in fixed.sources:
+                    _store(lower.values, path, value)
+                    lower.sources[path] = source
+
+
+def _result(lower: _Lower) -> ResolvedConfig:
+    present = {path for path, _ in leaves(lower.values)}
+    return ResolvedConfig(
+        values=lower.values,
+        sources={p: s for p, s in lower.sources.items() if p in present},
+        docs=lower.docs,
+        shadowed={p: old for p, (_, old) in lower.shadowed.items() if p in present},
+        scope_docs=tuple(lower.scope_docs),
+        warnings=tuple(lower.warnings),
+    )
+
+
+def _store(tree: dict, path: Path, value: Any) -> None:
+    if path:
+        set_value(tree, path, value)
+    else:
+        tree.clear()
+        tree.update(value)
+
+
+def _leaves_of(value: Any, path: Path) -> list[tuple[Path, Any]]:
+    if isinstance(value, dict) and value:
+        return list(leaves(value, path))
+    return [(path, value)]

@@ -1,0 +1,79 @@
+"""Captured functions: arguments not passed are filled from the config.
+
+``@ingredient.capture`` wraps a function in :class:`Captured`. When called inside a
+run (or any active call context), each parameter the caller did not pass is taken
+from the ingredient's config at ``<ingredient path>.<prefix>.<name>``; parameters
+named ``_config``, ``_log``, ``_run``, ``_seed`` and ``_rnd`` are injected. Explicit
+arguments always win. Outside any context the function is called as it is.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ba3l.config import MISSING, ConfigError, Path, copy_tree, format_path, get, split_path
+from ba3l.config import SPECIAL_ARGUMENTS, capture_signature
+
+from ._context import active_context
+
+if TYPE_CHECKING:
+    from ._ingredient import Ingredient
+
+
+class MissingConfigError(ConfigError, TypeError):
+    """A captured function was called without an argument that the config lacks too."""
+
+
+class Captured:
+    """A function whose missing arguments come from its ingredient's config.
+
+    Attributes:
+        function: the user's function.
+        ingredient: the ingredient whose config it reads.
+        prefix: the path inside the ingredient's config where its arguments live.
+    """
+
+    def __init__(self, function: Callable, ingredient: Ingredient, prefix: str | None = None):
+        self.function = function
+        self.ingredient = ingredient
+        self.prefix: Path = split_path(prefix or "")
+        self.signature = capture_signature(function)
+        self._parameters = inspect.signature(function).parameters
+        self._wants = SPECIAL_ARGUMENTS.intersection(self._parameters)
+        functools.update_wrapper(self, function)
+
+    @property
+    def name(self) -> str:
+        return self.function.__name__
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.function.__module__}.{self.function.__qualname__}"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        context = active_context()
+        if context is None:
+            return self.function(*args, **kwargs)
+        given = inspect.signature(self.function).bind_partial(*args, **kwargs).arguments
+        for name in self._wants.difference(given):
+            kwargs[name] = context.special(name, self)
+        base = context.mount_path(self.ingredient) + self.prefix
+        for parameter in self.signature.parameters:
+            if parameter.name in given:
+                continue
+            value = get(context.values, base + (parameter.name,))
+            if value is not MISSING:
+                kwargs[parameter.name] = copy_tree(value)
+            elif parameter.required:
+                raise MissingConfigError(
+                    f"{self.function.__qualname__}() needs the argument '{parameter.name}': pass it, "
+                    f"or set the config entry '{format_path(base + (parameter.name,))}' "
+                    f"(ingredient '{format_path(context.mount_path(self.ingredient))}')"
+                )
+        return self.function(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<captured {self.qualified_name}>"

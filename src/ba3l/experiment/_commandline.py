@@ -1,0 +1,153 @@
+"""The command-line grammar: ``ex.py [COMMAND [ARG]] [with UPDATE ...] [OPTIONS]``.
+
+An UPDATE is ``a.b=value`` (a Python literal, else a plain string; ``+a.b=value`` adds
+a key on purpose), the name of a named config, or the path of a config file. Options
+may appear anywhere. Parsing only classifies the words; nothing runs here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+
+from ba3l.config import (
+    COMMAND_LINE,
+    UsageError,
+    did_you_mean,
+    load_config_file,
+    looks_like_config_file,
+    parse_assignment,
+)
+
+from ._assembly import Update
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option; ``value`` names its argument when it takes one."""
+
+    short: str | None
+    long: str
+    field: str
+    help: str
+    value: str | None = None
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("-h", "--help", "help", "show this help: commands, named configs, options and every config key"),
+    Option("-p", "--print-config", "print_config", "print the config before running the command"),
+    Option("-P", "--provenance", "provenance", "with print_config: show where every value came from"),
+    Option("-l", "--loglevel", "loglevel", "log level (DEBUG, INFO, WARNING, ERROR or a number)", "LEVEL"),
+    Option("-c", "--comment", "comment", "a comment stored with the run", "COMMENT"),
+    Option("-u", "--unobserved", "unobserved", "run without observers: nothing is recorded"),
+    Option("-d", "--debug", "debug", "show full tracebacks, also for bad input"),
+    Option("-F", "--file_storage", "file_storage", "record the run in this directory", "DIR"),
+    Option("-n", "--name", "name", "the experiment name to record the run under", "NAME"),
+    Option("-i", "--id", "id", "the id to give the run", "ID"),
+    Option(None, "--force", "force", "unknown keys and type changes are warnings, not errors"),
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The options of one invocation."""
+
+    help: bool = False
+    print_config: bool = False
+    provenance: bool = False
+    loglevel: str | None = None
+    comment: str | None = None
+    unobserved: bool = False
+    debug: bool = False
+    file_storage: str | None = None
+    name: str | None = None
+    id: str | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """A parsed command line."""
+
+    command: str | None = None
+    arguments: tuple[str, ...] = ()
+    named_configs: tuple[str, ...] = ()
+    updates: tuple[Update, ...] = ()
+    options: Options = field(default_factory=Options)
+
+
+def parse_command_line(argv: Sequence[str], named_configs: Collection[str]) -> CommandLine:
+    """Classify ``argv`` (without the program name) into command, updates and options.
+
+    Raises:
+        UsageError: an unknown option, a malformed update, an unknown named config,
+            or a missing, unreadable or broken config file.
+    """
+    words, options = _split_options(list(argv))
+    if "with" in words:
+        at = words.index("with")
+        head, tail = words[:at], words[at + 1 :]
+    else:
+        head, tail = words, []
+    named, updates = _classify_updates(tail, named_configs)
+    return CommandLine(
+        command=head[0] if head else None,
+        arguments=tuple(head[1:]),
+        named_configs=tuple(named),
+        updates=tuple(updates),
+        options=options,
+    )
+
+
+def _split_options(argv: list[str]) -> tuple[list[str], Options]:
+    by_flag = {flag: option for option in OPTIONS for flag in (option.short, option.long) if flag}
+    values: dict[str, object] = {}
+    words: list[str] = []
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        index += 1
+        if not word.startswith("-") or word == "-" or _is_number(word):
+            words.append(word)
+            continue
+        flag, _, inline = word.partition("=")
+        option = by_flag.get(flag)
+        if option is None:
+            raise UsageError(f"unknown option '{flag}'{did_you_mean(flag, by_flag)}; see --help")
+        if option.value is None:
+            values[option.field] = True
+        elif inline:
+            values[option.field] = inline
+        elif index < len(argv):
+            values[option.field] = argv[index]
+            index += 1
+        else:
+            raise UsageError(f"option '{flag}' needs a value: {flag} {option.value}")
+    return words, replace(Options(), **values)
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
+def _classify_updates(words: list[str], named_configs: Collection[str]) -> tuple[list[str], list[Update]]:
+    named: list[str] = []
+    updates: list[Update] = []
+    for word in words:
+        if "=" in word:
+            assignment = parse_assignment(word)
+            updates.append(Update(assignment.path, assignment.value, COMMAND_LINE, assignment.add))
+        elif word in named_configs:
+            named.append(word)
+        elif looks_like_config_file(word):
+            updates.append(Update((), load_config_file(word), f"file {word}"))
+        else:
+            raise UsageError(
+                f"unknown named config '{word}'{did_you_mean(word, named_configs)}; "
+                "an update is KEY=VALUE, a named config or a config file"
+            )
+    return named, updates

@@ -1,0 +1,55 @@
+"""The seam between captured functions and whatever is running them.
+
+A captured function is called by user code with no run argument, so it must find
+the config it reads from. It looks up the *active call context*: an object with
+the resolved config and the injected values (``_run``, ``_log``, ``_seed`` ...).
+The run layer provides the context; the experiment layer only defines the protocol.
+
+The active context is a ``ContextVar`` rather than state on the function or a
+process-wide singleton: each thread and task sees its own, and a run started
+inside another restores the outer one when it ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ba3l.config import Path
+
+if TYPE_CHECKING:
+    from ._capture import Captured
+    from ._ingredient import Ingredient
+
+
+class CallContext(Protocol):
+    """What a captured function needs from the code that runs it."""
+
+    values: dict
+    """The resolved config tree."""
+
+    def mount_path(self, ingredient: Ingredient) -> Path:
+        """Where ``ingredient`` sits in the config tree."""
+
+    def special(self, name: str, captured: Captured) -> Any:
+        """The value of an injected argument (``_run``, ``_log``, ``_seed``, ``_rnd``, ``_config``)."""
+
+
+_active: ContextVar[CallContext | None] = ContextVar("ba3l_call_context", default=None)
+
+
+def active_context() -> CallContext | None:
+    """The context captured functions read from now, or ``None`` outside any."""
+    return _active.get()
+
+
+@contextmanager
+def activated(context: CallContext) -> Iterator[CallContext]:
+    """Make ``context`` the active one for the duration of the ``with`` block."""
+    token = _active.set(context)
+    try:
+        yield context
+    finally:
+        _active.reset(token)

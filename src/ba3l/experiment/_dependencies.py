@@ -1,0 +1,60 @@
+"""What an experiment's code consists of: its main file, its own sources, its packages.
+
+Used by ``print_dependencies`` and stored with every run (``experiment.sources`` and
+``experiment.dependencies`` in ``run.json``). Only modules already imported are
+looked at; nothing is imported to find out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from dataclasses import dataclass
+from importlib import metadata
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A source file of the experiment and the MD5 of its content."""
+
+    path: str
+    md5: str
+
+
+def experiment_sources(mainfile: str | None) -> tuple[SourceFile, ...]:
+    """The main file and every imported module file below its directory (not in site-packages)."""
+    if not mainfile:
+        return ()
+    base = os.path.dirname(os.path.abspath(mainfile))
+    files = {os.path.abspath(mainfile)}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and path.endswith(".py") and _is_local(os.path.abspath(path), base):
+            files.add(os.path.abspath(path))
+    return tuple(SourceFile(os.path.relpath(p, base), _md5(p)) for p in sorted(files))
+
+
+def experiment_dependencies() -> tuple[str, ...]:
+    """``name==version`` of the distributions whose top-level modules are imported."""
+    owners = metadata.packages_distributions()
+    found: set[str] = set()
+    for name in list(sys.modules):
+        top = name.partition(".")[0]
+        if top in sys.stdlib_module_names or top.startswith("_"):
+            continue
+        for distribution in owners.get(top, ()):
+            try:
+                found.add(f"{distribution}=={metadata.version(distribution)}")
+            except metadata.PackageNotFoundError:
+                continue
+    return tuple(sorted(found, key=str.lower))
+
+
+def _is_local(path: str, base: str) -> bool:
+    return path.startswith(base + os.sep) and "site-packages" not in path and f"{os.sep}.venv{os.sep}" not in path
+
+
+def _md5(path: str) -> str:
+    with open(path, "rb") as file:
+        return hashlib.md5(file.read()).hexdigest()

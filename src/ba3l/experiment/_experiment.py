@@ -1,0 +1,132 @@
+"""The Experiment: the root ingredient, with a main function and entry points.
+
+``Experiment`` adds to an ingredient what only the root has: a name, a default
+command, observers, and the ways to start a run (``run`` from Python,
+``run_commandline`` and ``automain`` from a script). Starting a run is the one
+place where this layer hands over to the run layer (``ba3l.run``), imported when a
+run starts so that defining an experiment stays light.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ba3l.config import ResolvedConfig, UsageError, did_you_mean, split_path
+
+from ._assembly import ConfigRequest, Update, resolve
+from ._builtins import BUILTINS
+from ._capture import Captured
+from ._commandline import Options
+from ._ingredient import Command, Ingredient
+from ._mounts import command_table, list_mounts
+
+if TYPE_CHECKING:
+    from ba3l.run import Run
+
+
+class Experiment(Ingredient):
+    """The root of a config tree and the thing that is run.
+
+    Example:
+        >>> ex = Experiment("digits")
+        >>> @ex.config
+        ... def config():
+        ...     lr = 1e-3   # learning rate
+        >>> @ex.main
+        ... def main(lr):
+        ...     return lr
+        >>> ex.run(config_updates={"lr": 0.1}).result   # doctest: +SKIP
+        0.1
+    """
+
+    def __init__(self, name: str | None = None, ingredients: Sequence[Ingredient] = ()):
+        super().__init__("", ingredients)
+        self.mainfile = _main_file()
+        self.name = name or (os.path.splitext(os.path.basename(self.mainfile))[0] if self.mainfile else "experiment")
+        self.observers: list[Any] = []
+        self.default_command: str | None = None
+
+    # entry points ---------------------------------------------------------------
+
+    def main(self, function: Callable) -> Captured:
+        """Decorator: the command that runs when no command is named."""
+        captured = self.command(function)
+        self.default_command = captured.name
+        if function.__module__ == "__main__":
+            self.mainfile = inspect.getsourcefile(function) or self.mainfile
+        return captured
+
+    def automain(self, function: Callable) -> Captured:
+        """Decorator: like ``main``, and when the script is run, run its command line."""
+        captured = self.main(function)
+        if function.__module__ == "__main__":
+            self.run_commandline()
+            sys.exit(0)
+        return captured
+
+    def run_commandline(self, argv: Sequence[str] | None = None) -> Run | None:
+        """Run as the command line asks (``sys.argv[1:]`` by default).
+
+        Bad input prints one line and exits with status 2; a failed run exits with 1.
+        Returns the run, or ``None`` for ``--help`` and built-in commands.
+        """
+        from ._frontend import run_command_line
+
+        return run_command_line(self, list(sys.argv[1:] if argv is None else argv))
+
+    def run(
+        self,
+        command_name: str | None = None,
+        config_updates: Mapping[str, Any] | None = None,
+        named_configs: Sequence[str] = (),
+        options: Options | None = None,
+    ) -> Run:
+        """Run a command from Python (tests, notebooks) and return the finished run.
+
+        ``config_updates`` keys may be dotted (``{"data.batch_size": 8}``) or nested.
+        Exceptions of the command propagate after the run is recorded as failed.
+        """
+        options = options or Options()
+        name = command_name or self.default_command
+        command = self.find_command(name)
+        updates = tuple(
+            Update(split_path(key), value, "config_updates") for key, value in (config_updates or {}).items()
+        )
+        request = ConfigRequest(tuple(named_configs), updates, name or "", options.force)
+        return self.start(command, self.resolve_config(request), options, request)
+
+    # pieces the front end and tools use ------------------------------------------
+
+    def resolve_config(self, request: ConfigRequest = ConfigRequest()) -> ResolvedConfig:
+        """The final config for ``request``, without running anything.
+
+        Use it to inspect a config in a notebook or a test:
+        ``ex.resolve_config(ConfigRequest(named_configs=("big",))).values``.
+        """
+        return resolve(self, request)
+
+    def find_command(self, name: str | None) -> Command:
+        """The command called ``name`` (dotted for ingredients' commands)."""
+        table = command_table(list_mounts(self))
+        known = sorted(set(table) | set(BUILTINS))
+        if name is None:
+            raise UsageError("no command given and the experiment has no main function; commands: " + ", ".join(known))
+        if name not in table:
+            raise UsageError(f"unknown command '{name}'{did_you_mean(name, known)}; commands: " + ", ".join(known))
+        return table[name][1]
+
+    def start(self, command: Command, config: ResolvedConfig, options: Options, request: ConfigRequest) -> Run:
+        """Hand a resolved config and a command to the run layer and run it."""
+        from ba3l.run import start_run  # the seam to the run layer, taken only when a run starts
+
+        return start_run(self, command, config, options, request)
+
+
+def _main_file() -> str | None:
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return os.path.abspath(path) if path else None

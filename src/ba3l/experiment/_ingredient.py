@@ -1,0 +1,143 @@
+"""Ingredients: a named part of an experiment with its own config and commands.
+
+An ingredient holds config sources (scopes, dicts, files), named configs, config
+hooks, captured functions and commands. It does not know where it is mounted:
+``Ingredient("cache")`` given to ``Ingredient("data")`` lives at ``data.cache`` in the
+experiment that uses it. The decorators only create and register plain objects.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, overload
+
+from ba3l.config import (
+    ConfigDict,
+    ConfigError,
+    ConfigScope,
+    Path,
+    display_path,
+    is_segment,
+    load_config_file,
+    split_path,
+)
+
+from ._capture import Captured
+
+ConfigSource = ConfigScope | ConfigDict
+ConfigHook = Callable[[dict, str, Any], Mapping]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command that can be run: a captured function and whether runs of it are observed."""
+
+    captured: Captured
+    unobserved: bool = False
+
+    @property
+    def doc(self) -> str:
+        return (self.captured.function.__doc__ or "").strip()
+
+
+class Ingredient:
+    """A reusable piece of config and functions, mounted in an experiment.
+
+    Example:
+        >>> data = Ingredient("data")
+        >>> @data.config
+        ... def data_config():
+        ...     batch_size = 64   # examples per step
+    """
+
+    def __init__(self, path: str, ingredients: Sequence[Ingredient] = ()):
+        if not all(is_segment(part) for part in split_path(path)):
+            raise ConfigError(f"ingredient name '{path}' must be a dotted name of identifiers")
+        self.path = path
+        self.ingredients: list[Ingredient] = list(ingredients)
+        self.config_sources: list[ConfigSource] = []
+        self.named_configs: dict[str, ConfigSource] = {}
+        self.config_hooks: list[ConfigHook] = []
+        self.captured_functions: list[Captured] = []
+        self.commands: dict[str, Command] = {}
+
+    @property
+    def relative_path(self) -> Path:
+        return split_path(self.path)
+
+    # config -----------------------------------------------------------------
+
+    def config(self, function: Callable) -> ConfigScope:
+        """Decorator: the function's body is a config scope of this ingredient."""
+        scope = ConfigScope(function)
+        self.config_sources.append(scope)
+        return scope
+
+    def add_config(self, config: Mapping | str | os.PathLike | None = None, **entries: Any) -> None:
+        """Add config entries from a dict, a config file, or keyword arguments."""
+        self.config_sources.append(_as_source(config, entries, "add_config"))
+
+    def named_config(self, function: Callable) -> ConfigScope:
+        """Decorator: a named config, selected with ``with <name>`` on the command line."""
+        scope = ConfigScope(function)
+        self.named_configs[function.__name__] = scope
+        return scope
+
+    def add_named_config(self, name: str, config: Mapping | str | os.PathLike | None = None, **entries: Any) -> None:
+        """Add a named config given as a dict, a config file or keyword arguments."""
+        if not is_segment(name):
+            raise ConfigError(f"named config name '{name}' must be an identifier")
+        self.named_configs[name] = _as_source(config, entries, f"named config '{name}'")
+
+    def config_hook(self, function: ConfigHook) -> ConfigHook:
+        """Decorator: ``hook(config, command_name, logger) -> updates``, run after the scopes.
+
+        Its updates replace config-scope values but never values from named configs or
+        the command line; entries derived in scopes are not recomputed from them.
+        """
+        self.config_hooks.append(function)
+        return function
+
+    # functions ----------------------------------------------------------------
+
+    @overload
+    def capture(self, function: Callable) -> Captured: ...
+    @overload
+    def capture(self, function: None = None, *, prefix: str | None = None) -> Callable[[Callable], Captured]: ...
+
+    def capture(self, function: Callable | None = None, *, prefix: str | None = None) -> Any:
+        """Decorator: fill the function's missing arguments from this ingredient's config.
+
+        With ``prefix``, arguments are read from ``<ingredient>.<prefix>.*`` and the
+        parameters' defaults become config entries there (the lowest layer).
+        """
+        def wrap(fn: Callable) -> Captured:
+            captured = fn if isinstance(fn, Captured) else Captured(fn, self, prefix)
+            self.captured_functions.append(captured)
+            return captured
+
+        return wrap(function) if function is not None else wrap
+
+    def command(
+        self, function: Callable | None = None, *, prefix: str | None = None, unobserved: bool = False
+    ) -> Any:
+        """Decorator: a captured function runnable by name from the command line."""
+        def wrap(fn: Callable) -> Captured:
+            captured = self.capture(fn, prefix=prefix)
+            self.commands[captured.name] = Command(captured, unobserved)
+            return captured
+
+        return wrap(function) if function is not None else wrap
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path!r}>"
+
+
+def _as_source(config: Mapping | str | os.PathLike | None, entries: Mapping, origin: str) -> ConfigSource:
+    if config is not None and entries:
+        raise ConfigError(f"{origin}: give a dict, a file or keyword entries, not several")
+    if isinstance(config, (str, os.PathLike)):
+        return ConfigDict(load_config_file(config), display_path(os.fspath(config)))
+    return ConfigDict(dict(config if config is not None else entries), origin)

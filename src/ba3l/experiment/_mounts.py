@@ -1,0 +1,75 @@
+"""Where each ingredient sits in an experiment's config tree, and what it offers there.
+
+An ingredient's path is its parent's path plus its own name. These tables are
+built from the tree on demand; ingredients themselves stay unaware of where they
+are mounted, so one ingredient can serve several experiments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ba3l.config import ConfigError, Path, format_path
+
+if TYPE_CHECKING:
+    from ._ingredient import Command, ConfigSource, Ingredient
+
+
+@dataclass(frozen=True)
+class Mount:
+    """An ingredient at its path in the config tree (the root's path is ``()``)."""
+
+    path: Path
+    ingredient: Ingredient
+
+    def qualify(self, name: str) -> str:
+        """``"small"`` of the ingredient at ``data`` -> ``"data.small"``."""
+        return ".".join(self.path + (name,))
+
+
+def list_mounts(root: Ingredient) -> tuple[Mount, ...]:
+    """All ingredients under ``root``, parents before children, with their paths."""
+    mounts: list[Mount] = []
+    seen: dict[int, Path] = {}
+
+    def visit(ingredient: Ingredient, path: Path) -> None:
+        if id(ingredient) in seen:
+            raise ConfigError(
+                f"ingredient '{ingredient.path}' is used twice: at '{format_path(seen[id(ingredient)])}' "
+                f"and at '{format_path(path)}'"
+            )
+        seen[id(ingredient)] = path
+        mounts.append(Mount(path, ingredient))
+        for child in ingredient.ingredients:
+            visit(child, path + child.relative_path)
+
+    visit(root, ())
+    return tuple(mounts)
+
+
+def owner_of(mounts: tuple[Mount, ...], path: Path) -> Mount:
+    """The deepest mount whose path is a prefix of ``path``."""
+    best = mounts[0]
+    for mount in mounts:
+        if path[: len(mount.path)] == mount.path and len(mount.path) > len(best.path):
+            best = mount
+    return best
+
+
+def named_config_table(mounts: tuple[Mount, ...]) -> dict[str, tuple[Mount, ConfigSource]]:
+    """Every named config by its qualified name: ``big``, ``data.small``."""
+    return {
+        mount.qualify(name): (mount, source)
+        for mount in mounts
+        for name, source in mount.ingredient.named_configs.items()
+    }
+
+
+def command_table(mounts: tuple[Mount, ...]) -> dict[str, tuple[Mount, Command]]:
+    """Every user command by its qualified name: ``train``, ``data.stats``."""
+    return {
+        mount.qualify(name): (mount, command)
+        for mount in mounts
+        for name, command in mount.ingredient.commands.items()
+    }

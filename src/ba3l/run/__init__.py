@@ -1,0 +1,7 @@
+"""Layer 3: runs. Lifecycle and status, injection into captured functions, observers' seam."""
+
+from ._observer import RunObserver as RunObserver
+from ._observer import RunRecord as RunRecord
+from ._run import Run as Run
+from ._run import Status as Status
+from ._run import start_run as start_run
