@@ -7,7 +7,6 @@ for bad input. Messages use the names the user wrote and suggest the nearest val
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -47,6 +46,8 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
         >>> did_you_mean("hiden", ["hidden", "lr"])
         " (did you mean 'hidden'?)"
     """
+    import difflib  # only on the error path: it costs start-up time
+
     candidates = sorted(set(candidates))
     matches = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
     if not matches:

@@ -14,7 +14,6 @@ import datetime
 import json
 import os
 import re
-import tempfile
 from typing import Any
 
 from ._errors import ConfigFileError
@@ -117,6 +116,8 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     folder = os.path.dirname(target) or "."
     os.makedirs(folder, exist_ok=True)
     mode = _file_mode(target)
+    import tempfile  # its import is slow and most commands never write a file
+
     fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(target) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

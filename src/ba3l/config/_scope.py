@@ -132,7 +132,13 @@ class ConfigScope:
         initial.update(preset or {})
         initial.update(fixed)
         namespace = _Namespace(initial, fixed, check, self._filename)
-        exec(self._code, namespace, namespace)  # runs the user's own scope body, not config input
+        try:
+            exec(self._code, namespace, namespace)  # runs the user's own scope body, not config input
+        except ConfigError:
+            raise
+        except Exception as error:
+            error.add_note(f"while evaluating the config scope '{self.name}' ({self.origin})")
+            raise
         return self._result(namespace)
 
     def _result(self, namespace: _Namespace) -> ScopeResult:

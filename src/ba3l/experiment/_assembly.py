@@ -175,6 +175,7 @@ def _default_layer(mounts: tuple[Mount, ...]) -> _Lower:
 def _scope_layers(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, force: bool) -> _Lower:
     """Run every ingredient's config sources, parents first."""
     written_by_parents: dict = {}
+    writers: dict[Path, Path] = {}  # which mount wrote each value into a child's path
     order = 0
     for mount in mounts:
         node_fixed = merge(subtree(written_by_parents, mount.path), subtree(fixed.tree, mount.path))
@@ -184,21 +185,24 @@ def _scope_layers(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, force
             check = _override_check(mounts, mount, fixed, lower, force, order)
             result = source.evaluate(node_fixed, values, check)
             values = merge(values, result.values)
-            _record_source(mounts, mount, source, result, fixed, lower, written_by_parents)
+            _record_source(mounts, mount, source, result, fixed, lower, written_by_parents, writers)
         _store(lower.values, mount.path, values)
     return lower
 
 
-def _record_source(mounts, mount, source, result, fixed: _Fixed, lower: _Lower, written_by_parents: dict) -> None:
+def _record_source(
+    mounts, mount, source, result, fixed: _Fixed, lower: _Lower, written_by_parents: dict, writers: dict
+) -> None:
     for relative, where in result.lines.items():
         path = mount.path + relative
         lower.declared.add(path)
-        by_parent = owner_of(mounts, path) is not mount
-        if path in fixed.sources or get(written_by_parents, path) is not MISSING:
+        if path in fixed.sources or writers.get(path, mount.path) != mount.path:
             continue  # a higher layer's value stands here
+        by_parent = owner_of(mounts, path) is not mount
         lower.sources[path] = Source(Layer.PARENT if by_parent else Layer.CONFIG, where)
         if by_parent:
             set_value(written_by_parents, path, get(result.values, relative))
+            writers[path] = mount.path
     lower.placeholders.update(mount.path + relative for relative in result.placeholders)
     for relative, doc in source.docs.items():
         lower.docs.setdefault(mount.path + relative, doc)

@@ -7,11 +7,9 @@ looked at; nothing is imported to find out.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from dataclasses import dataclass
-from importlib import metadata
 
 
 @dataclass(frozen=True)
@@ -37,6 +35,8 @@ def experiment_sources(mainfile: str | None) -> tuple[SourceFile, ...]:
 
 def experiment_dependencies() -> tuple[str, ...]:
     """``name==version`` of the distributions whose top-level modules are imported."""
+    from importlib import metadata  # slow to import; only this command needs it
+
     owners = metadata.packages_distributions()
     found: set[str] = set()
     for name in list(sys.modules):
@@ -56,5 +56,7 @@ def _is_local(path: str, base: str) -> bool:
 
 
 def _md5(path: str) -> str:
+    import hashlib
+
     with open(path, "rb") as file:
         return hashlib.md5(file.read()).hexdigest()
