@@ -181,7 +181,7 @@ def _compile_body(function: Callable) -> tuple[types.CodeType, str, dict[Path, s
     if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
         body = body[1:]  # the docstring is the scope's doc, not an entry
     docs = _entry_docs(source, body)  # before the line numbers move to the file's
-    module = ast.Module(body=body or [ast.Pass()], type_ignores=[])
+    module = ast.Module(body=body or [ast.Pass(lineno=1, col_offset=0)], type_ignores=[])  # a docstring-only scope
     ast.increment_lineno(module, first - 1)
     code = compile(module, filename, "exec")
     return code, filename, docs

@@ -12,7 +12,7 @@ from typing import Any
 from ._resolved import ResolvedConfig
 from ._tree import Path
 
-_COLORS = {"added": "32", "modified": "34", "typechanged": "31", "parent": "35"}
+_COLORS = {"modified": "34", "added": "32", "typechanged": "31", "parent": "35"}  # sacred's order
 _DOC_COLUMN = 34
 
 

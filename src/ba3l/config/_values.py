@@ -37,7 +37,7 @@ def normalize(value: Any, path: Path) -> Any:
     if isinstance(value, (list, tuple)):
         return [normalize(item, path + (str(i),)) for i, item in enumerate(value)]
     raise ConfigError(
-        f"config entry '{format_path(path)}' is a {type(value).__name__} ({_short(value)}), which "
+        f"config entry '{format_path(path)}' is of type {type(value).__name__} ({_short(value)}), which "
         "cannot be stored as JSON; use numbers, strings, booleans, None, lists or dicts"
     )
 

@@ -13,7 +13,7 @@ Each phase is a function from its inputs to a result; :func:`resolve` chains the
 
 from __future__ import annotations
 
-import random
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +97,8 @@ class _Lower:
     scope_docs: list[tuple[Path, str]] = field(default_factory=list)
     shadowed: dict[Path, tuple[tuple, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    defaults: dict = field(default_factory=dict)
+    """The default layer alone: what a fixed leaf that no scope assigns replaces."""
 
 
 def resolve(root: Ingredient, request: ConfigRequest = ConfigRequest(), logger: Any = None) -> ResolvedConfig:
@@ -151,7 +153,9 @@ def _named_layer(mounts: tuple[Mount, ...], names: tuple[str, ...], fixed: _Fixe
 def _default_layer(mounts: tuple[Mount, ...]) -> _Lower:
     """``seed`` and the defaults of functions captured with a prefix."""
     lower = _Lower()
-    lower.values["seed"] = random.SystemRandom().randrange(2**31)
+    # 31 random bits from the OS, as random.SystemRandom().randrange(2**31) gives, without
+    # importing random (a few ms of every start, print_config included)
+    lower.values["seed"] = int.from_bytes(os.urandom(4), "big") >> 1
     lower.sources[("seed",)] = Source(Layer.DEFAULT, "built-in")
     lower.docs[("seed",)] = SEED_DOC
     lower.declared.add(("seed",))
@@ -169,6 +173,7 @@ def _default_layer(mounts: tuple[Mount, ...]) -> _Lower:
                     lower.sources[path] = Source(Layer.DEFAULT, f"signature of {captured.name}")
                     if value is None or value == {}:
                         lower.placeholders.add(path)
+    lower.defaults = copy_tree(lower.values)
     return lower
 
 
@@ -251,8 +256,11 @@ def _checked(path: Path, old: Any, new: Any, source: Source, force: bool, lower:
 def _lay_fixed(fixed: _Fixed, lower: _Lower, force: bool) -> None:
     for path, new in leaves(fixed.tree):
         if path not in lower.shadowed:
-            old = get(lower.values, path)
-            if old is not MISSING and path in lower.declared and path not in fixed.added:
+            # not lower.values: a scope that assigns the enclosing dict has already
+            # merged the fixed value into it (``loader = {...}`` over ``loader.batch_size``)
+            old = get(lower.defaults, path)
+            # a dict of signature defaults is not itself declared, but only a dict replaces it
+            if old is not MISSING and (path in lower.declared or isinstance(old, dict)):
                 lower.shadowed[path] = ((Layer.DEFAULT, 0), old)
                 new = _checked(path, old, new, fixed.sources[path], force, lower)
             _store(lower.values, path, new)
@@ -296,7 +304,8 @@ def _hook_layer(mounts, fixed: _Fixed, lower: _Lower, command: str, logger: Any)
             if not isinstance(updates, dict):
                 raise TypeError(f"config hook {hook.__qualname__} must return a dict, not {type(updates).__name__}")
             source = Source(Layer.HOOK, hook.__qualname__)
-            for path, value in leaves(normalize(updates, ())):
+            for relative, value in leaves(normalize(updates, ())):
+                path = mount.path + relative  # as in sacred: a hook updates its own ingredient's config
                 if path not in fixed.sources:
                     _store(lower.values, path, value)
                     lower.sources[path] = source
@@ -317,7 +326,7 @@ def _result(lower: _Lower) -> ResolvedConfig:
 def _store(tree: dict, path: Path, value: Any) -> None:
     if path:
         set_value(tree, path, value)
-    else:
+    elif value is not tree:  # a root with no config sources hands back the tree itself
         tree.clear()
         tree.update(value)
 

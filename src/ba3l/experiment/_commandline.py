@@ -1,8 +1,8 @@
 """The command-line grammar: ``ex.py [COMMAND [ARG]] [with UPDATE ...] [OPTIONS]``.
 
 An UPDATE is ``a.b=value`` (a Python literal, else a plain string; ``+a.b=value`` adds
-a key on purpose), the name of a named config, or the path of a config file. Options
-may appear anywhere. Parsing only classifies the words; nothing runs here.
+a key on purpose), the name of a named config, or the path of a config file (whose
+new keys count as added, so saved configs replay). Options may appear anywhere. Parsing only classifies the words; nothing runs here.
 """
 
 from __future__ import annotations
@@ -144,7 +144,9 @@ def _classify_updates(words: list[str], named_configs: Collection[str]) -> tuple
         elif word in named_configs:
             named.append(word)
         elif looks_like_config_file(word):
-            updates.append(Update((), load_config_file(word), f"file {word}"))
+            # A config file is a complete statement, often a saved config: keys it adds
+            # are taken as if written with '+', so every saved config replays.
+            updates.append(Update((), load_config_file(word), f"file {word}", add=True))
         else:
             raise UsageError(
                 f"unknown named config '{word}'{did_you_mean(word, named_configs)}; "

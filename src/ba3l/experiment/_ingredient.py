@@ -9,6 +9,7 @@ experiment that uses it. The decorators only create and register plain objects.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
@@ -89,12 +90,13 @@ class Ingredient:
         """Add a named config given as a dict, a config file or keyword arguments."""
         if not is_segment(name):
             raise ConfigError(f"named config name '{name}' must be an identifier")
-        self.named_configs[name] = _as_source(config, entries, f"named config '{name}'")
+        self.named_configs[name] = _as_source(config, entries, "add_named_config")
 
     def config_hook(self, function: ConfigHook) -> ConfigHook:
         """Decorator: ``hook(config, command_name, logger) -> updates``, run after the scopes.
 
-        Its updates replace config-scope values but never values from named configs or
+        ``config`` is the whole config; the updates are relative to this ingredient's
+        path. They replace config-scope values but never values from named configs or
         the command line; entries derived in scopes are not recomputed from them.
         """
         self.config_hooks.append(function)
@@ -135,9 +137,12 @@ class Ingredient:
         return f"<{type(self).__name__} {self.path!r}>"
 
 
-def _as_source(config: Mapping | str | os.PathLike | None, entries: Mapping, origin: str) -> ConfigSource:
+def _as_source(config: Mapping | str | os.PathLike | None, entries: Mapping, method: str) -> ConfigSource:
+    """A dict's origin is the ``file:line`` of the user's call to ``method``."""
     if config is not None and entries:
-        raise ConfigError(f"{origin}: give a dict, a file or keyword entries, not several")
+        raise ConfigError(f"{method}: give a dict, a file or keyword entries, not several")
     if isinstance(config, (str, os.PathLike)):
         return ConfigDict(load_config_file(config), display_path(os.fspath(config)))
+    caller = sys._getframe(2)
+    origin = f"{display_path(caller.f_code.co_filename)}:{caller.f_lineno}"
     return ConfigDict(dict(config if config is not None else entries), origin)

@@ -16,7 +16,7 @@ import traceback
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ba3l.config import Path, copy_tree, subtree
+from ba3l.config import ConfigError, Path, copy_tree, subtree
 from ba3l.experiment import Captured, Command, ConfigRequest, Ingredient, Options, activated, list_mounts
 
 from ._observer import RunObserver, RunRecord
@@ -40,6 +40,7 @@ class Run:
     """One execution of a command. Created and executed by :func:`start_run`.
 
     Attributes:
+        name: the experiment name the run is recorded under (``-n NAME``, else the experiment's).
         config: the resolved config, with provenance.
         status: a :class:`Status`.
         result: what the command returned.
@@ -47,8 +48,9 @@ class Run:
     """
 
     def __init__(self, experiment: Experiment, command: Command, config: ResolvedConfig,
-                 observers: list[RunObserver], meta: dict, run_id: Any = None):
+                 observers: list[RunObserver], meta: dict, run_id: Any = None, name: str | None = None):
         self.experiment = experiment
+        self.name = name or experiment.name
         self.command = command
         self.config = config
         self.observers = observers
@@ -75,6 +77,11 @@ class Run:
         return int(self.config.values["seed"])
 
     def mount_path(self, ingredient: Ingredient) -> Path:
+        if id(ingredient) not in self._paths:
+            raise ConfigError(
+                f"ingredient '{ingredient.path}' is not part of experiment '{self.experiment.name}'; "
+                "give it in ingredients=[...] of the experiment or of one of its ingredients"
+            )
         return self._paths[id(ingredient)]
 
     def special(self, name: str, captured: Captured) -> Any:
@@ -120,7 +127,7 @@ class Run:
     def record(self) -> RunRecord:
         """A snapshot of the run for observers."""
         return RunRecord(
-            experiment={"name": self.experiment.name, "mainfile": self.experiment.mainfile},
+            experiment={"name": self.name, "mainfile": self.experiment.mainfile},
             command=self.command.captured.name,
             status=self.status.value,
             config=self.values,
@@ -165,7 +172,7 @@ def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
         "config_updates": {".".join(u.path): u.value for u in request.updates if u.path},
         "comment": options.comment or "",
     }
-    run = Run(experiment, command, config, observers, meta, options.id)
+    run = Run(experiment, command, config, observers, meta, options.id, options.name)
     run.execute()
     return run
 
