@@ -10,8 +10,6 @@ half-written file where a good one was.
 
 from __future__ import annotations
 
-import datetime
-import json
 import os
 import re
 from typing import Any
@@ -27,7 +25,7 @@ _MAX_VALUES = 1_000_000
 """Most values a loaded tree may hold once YAML aliases are expanded."""
 
 _JSON_DATA = "config values are JSON data (numbers, strings, booleans, None, lists, dicts with string keys)"
-_TOML_WHERE = re.compile(r"\s*\(at (?:line (\d+), column \d+|end of document)\)\s*\Z")
+_TOML_WHERE = r"\s*\(at (?:line (\d+), column \d+|end of document)\)\s*\Z"
 _KINDS: dict[type, str] = {
     dict: "a mapping",
     list: "a list",
@@ -41,10 +39,9 @@ _KINDS: dict[type, str] = {
     frozenset: "a set",
     bytes: "bytes",
     complex: "a complex number",
-    datetime.date: "a date",
-    datetime.datetime: "a date and time",
-    datetime.time: "a time",
 }
+# YAML and TOML read dates; named here so that datetime need not be imported
+_DATE_KINDS = {"date": "a date", "datetime": "a date and time", "time": "a time"}
 
 
 class _DataProblem(Exception):
@@ -190,9 +187,11 @@ def _broken(name: str, line: int, reason: str) -> ConfigFileError:
 
 
 def _parse_json(text: str, name: str) -> Any:
+    import json  # here, not at the top: print_config and --help never need it
+
     try:
         return json.loads(text)
-    except json.JSONDecodeError as err:
+    except ValueError as err:  # json.JSONDecodeError
         raise _broken(name, err.lineno, err.msg) from None
 
 
@@ -221,7 +220,7 @@ def _parse_toml(text: str, name: str) -> Any:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         message = str(err)
-        where = _TOML_WHERE.search(message)
+        where = re.search(_TOML_WHERE, message)
         line = getattr(err, "lineno", None)
         if line is None and where is not None:
             line = int(where.group(1)) if where.group(1) else text.count("\n") + 1
@@ -242,6 +241,8 @@ def _one_line(text: str) -> str:
 def _kind(value: Any) -> str:
     """How a value's type reads in a message: ``a list``, ``None``, ``a date``."""
     kind = _KINDS.get(type(value))
+    if kind is None and type(value).__module__ == "datetime":
+        kind = _DATE_KINDS.get(type(value).__name__)
     if kind is None:
         matches = [text for cls, text in _KINDS.items() if isinstance(value, cls)]
         kind = matches[-1] if matches else f"a {type(value).__name__}"
@@ -304,6 +305,8 @@ def _where(path: tuple[str, ...], index: str) -> str:
 
 
 def _dump_json(tree: dict) -> str:
+    import json
+
     return json.dumps(tree, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
 
 

@@ -20,15 +20,13 @@ import ast
 import inspect
 import os
 import sys
-import textwrap
-import tokenize
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from io import StringIO
 from typing import Any
 
 from ._errors import ConfigError
+from ._source import Comments, comments, function_source
 from ._tree import Path, format_path, leaves
 from ._values import normalize
 
@@ -168,28 +166,23 @@ def _closure_values(function: Callable) -> dict:
 def _compile_body(function: Callable) -> tuple[types.CodeType, str, dict[Path, str]]:
     """Compile the function's body as module code that keeps the file's line numbers."""
     try:
-        lines, first = inspect.getsourcelines(function)
+        source = function_source(function)
     except (OSError, TypeError) as err:
         raise ConfigError(
             f"config scope '{function.__qualname__}' has no source code to read; define it in a file"
         ) from err
-    filename = display_path(inspect.getsourcefile(function) or "<unknown>")
-    source = textwrap.dedent("".join(lines))
-    tree = ast.parse(source)
-    definition = tree.body[0]
-    body = definition.body
+    body = source.tree.body[0].body
     if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
         body = body[1:]  # the docstring is the scope's doc, not an entry
-    docs = _entry_docs(source, body)  # before the line numbers move to the file's
+    docs = _entry_docs(comments(source), body)  # before the line numbers move to the file's
     module = ast.Module(body=body or [ast.Pass(lineno=1, col_offset=0)], type_ignores=[])  # a docstring-only scope
-    ast.increment_lineno(module, first - 1)
-    code = compile(module, filename, "exec")
-    return code, filename, docs
+    ast.increment_lineno(module, source.first_line - 1)
+    filename = display_path(source.filename)
+    return compile(module, filename, "exec"), filename, docs
 
 
-def _entry_docs(source: str, body: list[ast.stmt]) -> dict[Path, str]:
+def _entry_docs(comments: Comments, body: list[ast.stmt]) -> dict[Path, str]:
     """Docs from comments: on the assignment's line, or the comment block right above."""
-    comments = _comments_by_line(source)
     docs: dict[Path, str] = {}
     for statement in (node for top in body for node in ast.walk(top)):
         for name in _assigned_names(statement):
@@ -217,19 +210,6 @@ def _doc_for(statement: ast.stmt, comments: dict[int, tuple[str, bool]]) -> str 
         above.insert(0, comments[line][0])
         line -= 1
     return " ".join(above) or None
-
-
-def _comments_by_line(source: str) -> dict[int, tuple[str, bool]]:
-    """``{line: (text, whole_line)}`` for each comment in the (dedented) source."""
-    out: dict[int, tuple[str, bool]] = {}
-    try:
-        for token in tokenize.generate_tokens(StringIO(source).readline):
-            if token.type == tokenize.COMMENT:
-                whole_line = token.line.strip().startswith("#")
-                out[token.start[0]] = (token.string.lstrip("#").strip(), whole_line)
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return out
 
 
 class ConfigDict:

@@ -68,8 +68,9 @@ def capture_signature(function: Callable) -> Signature:
     return Signature(tuple(parameters))
 
 
-_SECTION = re.compile(r"^(Args|Arguments|Parameters|Keyword Args):\s*$")
-_ITEM = re.compile(r"^(\w+)\s*(\([^)]*\))?\s*:\s*(.*)$")
+# plain strings: the re module compiles (and caches) them on first use, not at import
+_SECTION = r"^(Args|Arguments|Parameters|Keyword Args):\s*$"
+_ITEM = r"^(\w+)\s*(\([^)]*\))?\s*:\s*(.*)$"
 
 
 def docstring_arguments(doc: str) -> dict[str, str]:
@@ -79,7 +80,7 @@ def docstring_arguments(doc: str) -> dict[str, str]:
     inside, indent, current = False, None, None
     for line in lines:
         stripped = line.strip()
-        if _SECTION.match(stripped):
+        if re.match(_SECTION, stripped):
             inside, indent, current = True, None, None
             continue
         if not inside:
@@ -92,7 +93,7 @@ def docstring_arguments(doc: str) -> dict[str, str]:
         if width < indent:
             inside = False
             continue
-        match = _ITEM.match(stripped)
+        match = re.match(_ITEM, stripped)
         if width == indent and match:
             current = match.group(1)
             out[current] = match.group(3).strip()

@@ -7,14 +7,12 @@ trees combine live in one place.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 Path = tuple[str, ...]
 """A location in a config tree: ``("data", "cache", "size")`` prints as ``data.cache.size``."""
 
-_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 class _Missing:
@@ -33,7 +31,7 @@ def format_path(path: Path) -> str:
 
 def is_segment(name: str) -> bool:
     """Whether ``name`` can be one segment of a dotted path (an identifier)."""
-    return bool(_SEGMENT.match(name))
+    return name.isascii() and name.isidentifier()
 
 
 def split_path(text: str) -> Path:

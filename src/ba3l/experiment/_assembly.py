@@ -298,7 +298,7 @@ def _under_placeholder(path: Path, placeholders: set[Path]) -> bool:
 def _hook_layer(mounts, fixed: _Fixed, lower: _Lower, command: str, logger: Any) -> None:
     for mount in mounts:
         for hook in mount.ingredient.config_hooks:
-            updates = hook(copy_tree(lower.values), command, logger)
+            updates = hook(copy_tree(lower.values), command, logger or _logger_of(mounts))
             if updates is None:
                 continue
             if not isinstance(updates, dict):
@@ -309,6 +309,12 @@ def _hook_layer(mounts, fixed: _Fixed, lower: _Lower, command: str, logger: Any)
                 if path not in fixed.sources:
                     _store(lower.values, path, value)
                     lower.sources[path] = source
+
+
+def _logger_of(mounts) -> Any:
+    import logging  # only experiments with config hooks pay for it
+
+    return logging.getLogger(getattr(mounts[0].ingredient, "name", "ba3l"))
 
 
 def _result(lower: _Lower) -> ResolvedConfig:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from ba3l.config import ResolvedConfig, UsageError, format_config, save_config_file
 
 from ._commandline import Options
-from ._dependencies import experiment_dependencies, experiment_sources
 from ._mounts import list_mounts, named_config_table
 
 if TYPE_CHECKING:
@@ -44,6 +43,8 @@ def save_config(ex: Experiment, config: ResolvedConfig, arguments: tuple[str, ..
 
 def print_dependencies(ex: Experiment, config: ResolvedConfig, arguments: tuple[str, ...], options: Options) -> None:
     """Print the experiment's source files and the packages it has imported."""
+    from ._dependencies import experiment_dependencies, experiment_sources  # costly imports
+
     _no_arguments("print_dependencies", arguments)
     print("Sources:")
     for source in experiment_sources(ex.mainfile):

@@ -10,7 +10,6 @@ run starts so that defining an experiment stays light.
 from __future__ import annotations
 
 import inspect
-import logging
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -108,7 +107,7 @@ class Experiment(Ingredient):
         Use it to inspect a config in a notebook or a test:
         ``ex.resolve_config(ConfigRequest(named_configs=("big",))).values``.
         """
-        return resolve(self, request, logging.getLogger(self.name))
+        return resolve(self, request)
 
     def find_command(self, name: str | None) -> Command:
         """The command called ``name`` (dotted for ingredients' commands)."""

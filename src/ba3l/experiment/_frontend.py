@@ -7,9 +7,7 @@ recorded as failed. ``-d/--debug`` shows tracebacks instead.
 
 from __future__ import annotations
 
-import logging
 import sys
-import traceback
 from typing import TYPE_CHECKING
 
 from ba3l.config import ConfigError, UsageError, format_config
@@ -31,7 +29,7 @@ def run_command_line(ex: Experiment, argv: list[str]) -> Run | None:
     debug = "-d" in argv or "--debug" in argv
     try:
         line = parse_command_line(argv, named_config_table(list_mounts(ex)))
-        _configure_logging(ex, line.options)
+        _check_loglevel(line.options)
         if line.options.help:
             print(help_text(ex))
             return None
@@ -46,6 +44,8 @@ def run_command_line(ex: Experiment, argv: list[str]) -> Run | None:
     except Exception:
         if debug:
             raise
+        import traceback
+
         traceback.print_exc()
         raise SystemExit(1) from None
 
@@ -65,24 +65,39 @@ def _dispatch(ex: Experiment, line: CommandLine) -> Run | None:
     _warn(ex, config.warnings)
     if line.options.print_config:
         print(format_config(config, color=sys.stdout.isatty(), provenance=line.options.provenance))
+    _configure_logging(ex, line.options)
     return ex.start(command, config, line.options, request)
 
 
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _check_loglevel(options: Options) -> None:
+    level = options.loglevel
+    if level is not None and not level.isdigit() and level.upper() not in _LEVELS:
+        raise UsageError(f"unknown log level '{level}'; use DEBUG, INFO, WARNING, ERROR, CRITICAL or a number")
+
+
 def _warn(ex: Experiment, warnings: tuple[str, ...]) -> None:
-    for warning in warnings:
-        logging.getLogger(ex.name).warning(warning)
+    if warnings:
+        logger = _configure_logging(ex, Options())
+        for warning in warnings:
+            logger.warning(warning)
 
 
-def _configure_logging(ex: Experiment, options: Options) -> None:
+def _configure_logging(ex: Experiment, options: Options):
+    """The experiment's logger, writing ``LEVEL - name - message`` to stderr.
+
+    Set up only when a run starts or a warning is due: ``logging`` costs start-up time.
+    """
+    import logging
+
     logger = logging.getLogger(ex.name)
     if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s - %(name)s - %(message)s"))
         logger.addHandler(handler)
-    level = options.loglevel or "INFO"
-    try:
+    if options.loglevel or logger.level == logging.NOTSET:
+        level = options.loglevel or "INFO"
         logger.setLevel(int(level) if level.isdigit() else level.upper())
-    except ValueError:
-        raise UsageError(
-            f"unknown log level '{level}'; use DEBUG, INFO, WARNING, ERROR, CRITICAL or a number"
-        ) from None
+    return logger
