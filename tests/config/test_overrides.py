@@ -113,7 +113,7 @@ def test_key_checked_before_value():
 
 def test_assignment_with_non_json_value():
     assert usage_error(parse_assignment, "a={1, 2}") == (
-        f"value '{{1, 2}}' is a set; {JSON_DATA}; quote it to pass a string"
+        f"config entry 'a' is a set ({{1, 2}}); {JSON_DATA}; quote it to pass a string"
     )
 
 
@@ -199,19 +199,25 @@ def test_too_long_or_deep_is_plain_string():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{1, 2}", "value '{1, 2}' is a set"),
-        ("1j", "value '1j' is a complex number"),
-        ("1+2j", "value '1+2j' is a complex number"),
-        ("b'x'", "value 'b'x'' is bytes"),
-        ("{1: 'a'}", "value '{1: 'a'}' is a dict with the non-string key 1"),
-        ("{(1, 2): 'a'}", "value '{(1, 2): 'a'}' is a dict with the non-string key (1, 2)"),
-        ("[1, {2}]", "value '[1, {2}]' holds a set"),
-        ("{'a': {'b': {None: 1}}}", "value '{'a': {'b': {None: 1}}}' holds a dict with the non-string key None"),
-        ("[1, ...]", "value '[1, ...]' holds an Ellipsis"),
+        ("{1, 2}", f"the value is a set ({{1, 2}}); {JSON_DATA}"),
+        ("1j", f"the value is a complex number (1j); {JSON_DATA}"),
+        ("1+2j", f"the value is a complex number ((1+2j)); {JSON_DATA}"),
+        ("b'x'", f"the value is bytes (b'x'); {JSON_DATA}"),
+        ("{1: 'a'}", "the top level has the key 1; keys must be strings"),
+        ("{(1, 2): 'a'}", "the top level has the key (1, 2); keys must be strings"),
+        ("[1, {2}]", f"config entry '[1]' is a set ({{2}}); {JSON_DATA}"),
+        ("{'a': {'b': {None: 1}}}", "config entry 'a.b' has the key None; keys must be strings"),
+        ("[1, ...]", f"config entry '[1]' is an Ellipsis (Ellipsis); {JSON_DATA}"),
     ],
 )
 def test_non_json_literals(text, message):
-    assert usage_error(parse_value, text) == f"{message}; {JSON_DATA}; quote it to pass a string"
+    assert usage_error(parse_value, text) == f"{message}; quote it to pass a string"
+
+
+def test_non_json_literal_named_by_its_key():
+    assert usage_error(parse_assignment, "opt.betas=[0.9, {1}]") == (
+        f"config entry 'opt.betas[1]' is a set ({{1}}); {JSON_DATA}; quote it to pass a string"
+    )
 
 
 # -- property: repr round trip ---------------------------------------------------------

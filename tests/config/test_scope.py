@@ -207,8 +207,8 @@ def test_a_non_json_value_is_an_error_naming_the_entry():
     with pytest.raises(ConfigError) as error:
         ConfigScope(cfg).evaluate()
     assert str(error.value) == (
-        "config entry 'thing' is of type Thing (Thing()), which cannot be stored as JSON; "
-        "use numbers, strings, booleans, None, lists or dicts"
+        "config entry 'thing' is a Thing (Thing()); config values are JSON data "
+        "(numbers, strings, booleans, None, lists, dicts with string keys)"
     )
 
 
@@ -216,7 +216,7 @@ def test_a_non_json_value_inside_a_dict_is_named_by_its_full_path():
     def cfg():
         opt = {"factory": object()}
 
-    with pytest.raises(ConfigError, match=r"^config entry 'opt\.factory' is of type object \(<object object at "):
+    with pytest.raises(ConfigError, match=r"^config entry 'opt\.factory' is an object \(<object object at "):
         ConfigScope(cfg).evaluate()
 
 

@@ -14,40 +14,15 @@ import os
 import re
 from typing import Any
 
-from ._errors import ConfigFileError
+from ._errors import ConfigError, ConfigFileError
+from ._values import normalize
 from ._tree import format_path
 
 CONFIG_SUFFIXES = (".json", ".yaml", ".yml", ".toml")
 """File name endings that mark a config file (compared case-insensitively)."""
 
 _SAVE_SUFFIXES = (".json", ".yaml", ".yml")
-_MAX_VALUES = 1_000_000
-"""Most values a loaded tree may hold once YAML aliases are expanded."""
-
-_JSON_DATA = "config values are JSON data (numbers, strings, booleans, None, lists, dicts with string keys)"
 _TOML_WHERE = r"\s*\(at (?:line (\d+), column \d+|end of document)\)\s*\Z"
-_KINDS: dict[type, str] = {
-    dict: "a mapping",
-    list: "a list",
-    tuple: "a list",
-    str: "a string",
-    bool: "a boolean",
-    int: "a number",
-    float: "a number",
-    type(None): "None",
-    set: "a set",
-    frozenset: "a set",
-    bytes: "bytes",
-    complex: "a complex number",
-}
-# YAML and TOML read dates; named here so that datetime need not be imported
-_DATE_KINDS = {"date": "a date", "datetime": "a date and time", "time": "a time"}
-
-
-class _DataProblem(Exception):
-    """Raised inside the tree walk; the caller prefixes the file name."""
-
-
 def looks_like_config_file(text: str) -> bool:
     """Whether ``text`` names a config file by its ending (``.json``, ``.yaml``, ...).
 
@@ -86,10 +61,12 @@ def load_config_file(path: str | os.PathLike) -> dict:
     except RecursionError:
         raise ConfigFileError(f"config file '{name}' is nested too deeply") from None
     if not isinstance(data, dict):
-        raise ConfigFileError(f"config file '{name}' must hold a mapping at the top level, not {_kind(data)}")
+        raise ConfigFileError(
+            f"config file '{name}' must hold a mapping at the top level, not {_top_level_kind(data)}"
+        )
     try:
-        return _plain_tree(data)
-    except _DataProblem as err:
+        return normalize(data)
+    except ConfigError as err:
         raise ConfigFileError(f"config file '{name}': {err}") from None
 
 
@@ -148,8 +125,8 @@ def save_config_file(tree: dict, path: str | os.PathLike) -> None:
     if fmt not in _SAVE_SUFFIXES:
         raise ConfigFileError(f"cannot save config as '{name}'; use .json or .yaml")
     try:
-        data = _plain_tree(tree)
-    except _DataProblem as err:
+        data = normalize(tree)
+    except ConfigError as err:
         raise ConfigFileError(f"cannot save config as '{name}': {err}") from None
     text = _dump_json(data) if fmt == ".json" else _dump_yaml(data)
     try:
@@ -231,74 +208,13 @@ def _parse_toml(text: str, name: str) -> Any:
 _PARSERS = {".json": _parse_json, ".yaml": _parse_yaml, ".yml": _parse_yaml, ".toml": _parse_toml}
 
 
+def _top_level_kind(data: Any) -> str:
+    kinds = {list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return "None" if data is None else kinds.get(type(data), type(data).__name__)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-# -- checking ------------------------------------------------------------------------
-
-
-def _kind(value: Any) -> str:
-    """How a value's type reads in a message: ``a list``, ``None``, ``a date``."""
-    kind = _KINDS.get(type(value))
-    if kind is None and type(value).__module__ == "datetime":
-        kind = _DATE_KINDS.get(type(value).__name__)
-    if kind is None:
-        matches = [text for cls, text in _KINDS.items() if isinstance(value, cls)]
-        kind = matches[-1] if matches else f"a {type(value).__name__}"
-    return kind
-
-
-def _plain_tree(tree: dict) -> dict:
-    """A fresh copy of ``tree`` in plain JSON types, or :class:`_DataProblem`."""
-    try:
-        return _plain(tree, (), "", set(), [_MAX_VALUES])
-    except RecursionError:
-        raise _DataProblem("nested too deeply") from None
-
-
-def _plain(value: Any, path: tuple[str, ...], index: str, active: set[int], budget: list[int]) -> Any:
-    """Copy ``value`` (at ``path`` plus list ``index``), rejecting what is not JSON data.
-
-    ``active`` holds the containers being copied (to find cycles); ``budget`` counts
-    down the values left, so aliases that expand without bound are refused.
-    """
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise _DataProblem(f"holds more than {_MAX_VALUES} values once aliases are expanded")
-    if isinstance(value, bool):
-        return bool(value)
-    for cls in (int, float, str):
-        if isinstance(value, cls):
-            return cls(value)
-    if value is None:
-        return None
-    if not isinstance(value, (dict, list, tuple)):
-        raise _DataProblem(f"value at '{_where(path, index)}' is {_kind(value)}; {_JSON_DATA}")
-    if id(value) in active:
-        raise _DataProblem(f"'{_where(path, index)}' contains itself")
-    active.add(id(value))
-    try:
-        if isinstance(value, dict):
-            return _plain_dict(value, path, index, active, budget)
-        return [_plain(item, path, f"{index}[{i}]", active, budget) for i, item in enumerate(value)]
-    finally:
-        active.discard(id(value))
-
-
-def _plain_dict(value: dict, path: tuple[str, ...], index: str, active: set[int], budget: list[int]) -> dict:
-    out = {}
-    for key, item in value.items():
-        if not isinstance(key, str):
-            where = f"in '{_where(path, index)}'" if path or index else "at the top level"
-            raise _DataProblem(f"key {key!r} {where} is not a string")
-        child = path[:-1] + (path[-1] + index,) if index else path
-        out[str(key)] = _plain(item, child + (key,), "", active, budget)
-    return out
-
-
-def _where(path: tuple[str, ...], index: str) -> str:
-    return format_path(path) + index
 
 
 # -- writing -------------------------------------------------------------------------

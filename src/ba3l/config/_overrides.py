@@ -11,19 +11,12 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
-from ._errors import UsageError
+from ._errors import ConfigError, UsageError
 from ._tree import Path, is_segment
+from ._values import normalize
 
-_JSON_DATA = "config values are JSON data (numbers, strings, booleans, None, lists, dicts with string keys)"
-_KINDS: dict[type, str] = {
-    set: "a set",
-    frozenset: "a set",
-    complex: "a complex number",
-    bytes: "bytes",
-    type(Ellipsis): "an Ellipsis",
-}
 _LITERAL_FAILURES = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError)
 
 
@@ -88,10 +81,10 @@ def parse_assignment(token: str) -> Assignment:
             f"update '{token}' has no value; write {written_key}=VALUE "
             f'(use {written_key}="" for an empty string)'
         )
-    return Assignment(path=path, value=parse_value(value_text), add=add, text=token)
+    return Assignment(path=path, value=parse_value(value_text, path), add=add, text=token)
 
 
-def parse_value(text: str) -> Any:
+def parse_value(text: str, path: Path = ()) -> Any:
     """Read an update's value: a Python literal, or else the text itself.
 
     Numbers (``-1``, ``1_000``, ``1e-3``), quoted strings, lists, tuples, dicts,
@@ -102,6 +95,7 @@ def parse_value(text: str) -> Any:
 
     Args:
         text: The value as written, after the first ``=``.
+        path: The key it is for, named in errors.
 
     Returns:
         JSON data: None, bool, int, float, str, list or dict with string keys.
@@ -117,9 +111,9 @@ def parse_value(text: str) -> Any:
     if value is Ellipsis:
         return text
     try:
-        return _json_data(value, text, top=True)
-    except RecursionError:
-        return text
+        return normalize(value, path)
+    except ConfigError as error:
+        raise UsageError(f"{error}; quote it to pass a string") from None
 
 
 def _parse_key(token: str, key: str) -> Path:
@@ -133,22 +127,3 @@ def _parse_key(token: str, key: str) -> Path:
                 "(letters, digits and _ , not starting with a digit)"
             )
     return path
-
-
-def _json_data(value: Any, text: str, top: bool) -> Any:
-    """``value`` with tuples made lists, or :class:`UsageError` if it is not JSON data."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_json_data(item, text, top=False) for item in value]
-    if isinstance(value, dict):
-        for key in value:
-            if not isinstance(key, str):
-                _refuse(text, f"a dict with the non-string key {key!r}", top)
-        return {key: _json_data(item, text, top=False) for key, item in value.items()}
-    _refuse(text, _KINDS.get(type(value), f"a {type(value).__name__}"), top)
-
-
-def _refuse(text: str, kind: str, top: bool) -> NoReturn:
-    verb = "is" if top else "holds"
-    raise UsageError(f"value '{text}' {verb} {kind}; {_JSON_DATA}; quote it to pass a string")

@@ -13,33 +13,90 @@ from typing import Any
 from ._errors import ConfigError
 from ._tree import Path, format_path
 
-_SCALARS = (str, int, float, bool, type(None))
+_SCALARS = (str, int, float, bool)
 
 
-def normalize(value: Any, path: Path) -> Any:
-    """Return ``value`` as JSON data (tuples become lists), or raise naming the entry.
+MAX_VALUES = 1_000_000
+"""Most values one tree may hold (YAML aliases can expand a small file without bound)."""
+
+JSON_DATA = "config values are JSON data (numbers, strings, booleans, None, lists, dicts with string keys)"
+
+_KINDS: dict[type, str] = {
+    set: "a set",
+    frozenset: "a set",
+    bytes: "bytes",
+    complex: "a complex number",
+    type(Ellipsis): "an Ellipsis",
+}
+# YAML and TOML read dates; named here so that datetime need not be imported
+_DATE_KINDS = {"date": "a date", "datetime": "a date and time", "time": "a time"}
+
+
+def normalize(value: Any, path: Path = ()) -> Any:
+    """A fresh copy of ``value`` as JSON data (tuples become lists), or raise naming the entry.
+
+    Refuses values that are not JSON data, non-string keys, containers that contain
+    themselves and trees of more than ``MAX_VALUES`` values.
 
     Example:
         >>> normalize({"betas": (0.9, 0.99)}, ("opt",))
         {'betas': [0.9, 0.99]}
     """
-    if isinstance(value, _SCALARS):
+    try:
+        return _normalize(value, path, set(), [MAX_VALUES])
+    except RecursionError:
+        raise ConfigError(f"{_subject(path)} is nested too deeply") from None
+
+
+def _normalize(value: Any, path: Path, active: set[int], budget: list[int]) -> Any:
+    """``active`` holds the containers being copied (to find cycles); ``budget`` the values left."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigError(f"the config holds more than {MAX_VALUES} values")
+    if value is None or type(value) in _SCALARS:
         return value
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ConfigError(
-                    f"config entry '{format_path(path)}' has the key {key!r}; keys must be strings"
-                )
-            out[key] = normalize(item, path + (key,))
-        return out
-    if isinstance(value, (list, tuple)):
-        return [normalize(item, path + (str(i),)) for i, item in enumerate(value)]
-    raise ConfigError(
-        f"config entry '{format_path(path)}' is of type {type(value).__name__} ({_short(value)}), which "
-        "cannot be stored as JSON; use numbers, strings, booleans, None, lists or dicts"
-    )
+    for scalar in (bool, int, float, str):  # subclasses, e.g. an IntEnum member, as their base type
+        if isinstance(value, scalar):
+            return scalar(value)
+    if not isinstance(value, (dict, list, tuple)):
+        raise ConfigError(f"{_subject(path)} is {_kind(value)} ({_short(value)}); {JSON_DATA}")
+    if id(value) in active:
+        raise ConfigError(f"{_subject(path)} contains itself")
+    active.add(id(value))
+    try:
+        if isinstance(value, dict):
+            return {_key(key, path): _normalize(item, path + (key,), active, budget) for key, item in value.items()}
+        return [_normalize(item, path + (f"[{i}]",), active, budget) for i, item in enumerate(value)]
+    finally:
+        active.discard(id(value))
+
+
+def _key(key: Any, path: Path) -> str:
+    if not isinstance(key, str):
+        where = _subject(path) if path else "the top level"
+        raise ConfigError(f"{where} has the key {key!r}; keys must be strings")
+    return key
+
+
+def _where(path: Path) -> str:
+    """``("a", "b", "[1]")`` -> ``a.b[1]``: list positions print as indexes."""
+    return format_path(path).replace(".[", "[")
+
+
+def _subject(path: Path) -> str:
+    """What a message is about: ``config entry 'a.b'``, or ``the value`` for an unnamed one."""
+    return f"config entry '{_where(path)}'" if path else "the value"
+
+
+def _kind(value: Any) -> str:
+    """How a value's type reads in a message: ``a set``, ``a date``, ``a Thing``, ``an object``."""
+    kind = _KINDS.get(type(value))
+    if kind is None and type(value).__module__ == "datetime":
+        kind = _DATE_KINDS.get(type(value).__name__)
+    if kind is None:
+        name = type(value).__name__
+        kind = ("an " if name[:1].lower() in "aeiou" else "a ") + name
+    return kind
 
 
 def type_name(value: Any) -> str:
