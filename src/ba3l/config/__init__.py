@@ -41,6 +41,7 @@ from ._tree import from_leaves as from_leaves
 from ._tree import get as get
 from ._tree import is_segment as is_segment
 from ._tree import leaves as leaves
+from ._tree import leaves_of as leaves_of
 from ._tree import merge as merge
 from ._tree import nodes as nodes
 from ._tree import set_value as set_value

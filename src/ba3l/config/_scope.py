@@ -27,7 +27,7 @@ from typing import Any
 
 from ._errors import ConfigError
 from ._source import Comments, comments, function_source
-from ._tree import Path, format_path, leaves
+from ._tree import Path, leaves_of
 from ._values import normalize
 
 OverrideCheck = Callable[[Path, Any, Any], Any]
@@ -74,11 +74,10 @@ def _no_check(path: Path, own: Any, fixed: Any) -> Any:
 class _Namespace(dict):
     """The body's namespace: records assignments and keeps fixed values."""
 
-    def __init__(self, initial: dict, fixed: Mapping, check: OverrideCheck, filename: str):
+    def __init__(self, initial: dict, fixed: Mapping, check: OverrideCheck):
         super().__init__(initial)
         self.fixed = fixed
         self.check = check
-        self.filename = filename
         self.assigned: dict[str, tuple[Any, int]] = {}
         self.shadowed: dict[Path, Any] = {}
 
@@ -129,7 +128,7 @@ class ConfigScope:
         initial.update(_closure_values(self.function))
         initial.update(preset or {})
         initial.update(fixed)
-        namespace = _Namespace(initial, fixed, check, self._filename)
+        namespace = _Namespace(initial, fixed, check)
         try:
             exec(self._code, namespace, namespace)  # runs the user's own scope body, not config input
         except ConfigError:
@@ -147,7 +146,7 @@ class ConfigScope:
                 continue
             values[name] = normalize(value, (name,))
             where = f"{self._filename}:{line}"
-            declared.update((path, (leaf, where)) for path, leaf in _leaves_of(own, (name,)))
+            declared.update((path, (leaf, where)) for path, leaf in leaves_of(own, (name,)))
         return ScopeResult(values, _lines(declared), namespace.shadowed, _placeholders(declared))
 
 
@@ -236,7 +235,7 @@ class ConfigDict:
             key: _keep_fixed((key,), value, fixed[key], check, shadowed) if key in fixed else value
             for key, value in self.values.items()
         }
-        declared = {path: (leaf, self.origin) for path, leaf in _leaves_of(self.values, ())}
+        declared = {path: (leaf, self.origin) for path, leaf in leaves_of(self.values, ())}
         return ScopeResult(values, _lines(declared), shadowed, _placeholders(declared))
 
 
@@ -247,12 +246,6 @@ def display_path(filename: str) -> str:
     except ValueError:
         return filename
     return filename if relative.startswith("..") else relative
-
-
-def _leaves_of(value: Any, path: Path) -> list[tuple[Path, Any]]:
-    if isinstance(value, dict) and value:
-        return list(leaves(value, path))
-    return [(path, value)]
 
 
 def _lines(declared: dict[Path, tuple[Any, str]]) -> dict[Path, str]:

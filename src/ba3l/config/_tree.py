@@ -76,6 +76,18 @@ def leaves(tree: Mapping, prefix: Path = ()) -> Iterator[tuple[Path, Any]]:
             yield path, value
 
 
+def leaves_of(value: Any, path: Path = ()) -> list[tuple[Path, Any]]:
+    """Like :func:`leaves`, for any value: a non-dict (or empty dict) is its own leaf.
+
+    Example:
+        >>> leaves_of(3, ("lr",)), leaves_of({"a": 1}, ("opt",))
+        ([(('lr',), 3)], [(('opt', 'a'), 1)])
+    """
+    if isinstance(value, Mapping) and value:
+        return list(leaves(value, path))
+    return [(path, value)]
+
+
 def nodes(tree: Mapping, prefix: Path = ()) -> Iterator[tuple[Path, Any]]:
     """Every path in the tree, dicts included (a dict comes before its entries)."""
     for key, value in tree.items():

@@ -24,6 +24,7 @@ from ba3l.config import (
     Layer,
     Path,
     ResolvedConfig,
+    ScopeResult,
     Source,
     UnknownKeyError,
     UsageError,
@@ -33,6 +34,7 @@ from ba3l.config import (
     format_path,
     get,
     leaves,
+    leaves_of,
     merge,
     normalize,
     replacement_problem,
@@ -41,7 +43,7 @@ from ba3l.config import (
 )
 
 from ._mounts import Mount, list_mounts, named_config_table, owner_of
-from ._ingredient import Ingredient
+from ._ingredient import ConfigSource, Ingredient
 
 SEED_DOC = "the random seed for this experiment"
 
@@ -78,7 +80,7 @@ class _Fixed:
     added: set[Path] = field(default_factory=set)
 
     def set(self, path: Path, value: Any, source: Source, add: bool = False) -> None:
-        for leaf, item in _leaves_of(value, path):
+        for leaf, item in leaves_of(value, path):
             set_value(self.tree, leaf, item)
             self.sources[leaf] = source
             if add:
@@ -115,7 +117,7 @@ def resolve(root: Ingredient, request: ConfigRequest = ConfigRequest(), logger: 
     lower = _default_layer(mounts)
     lower = _scope_layers(mounts, fixed, lower, request.force)
     _lay_fixed(fixed, lower, request.force)
-    _check_declared(fixed, lower, mounts, request.force)
+    _check_declared(fixed, lower, request.force)
     _hook_layer(mounts, fixed, lower, request.command, logger)
     return _result(lower)
 
@@ -179,6 +181,7 @@ def _default_layer(mounts: tuple[Mount, ...]) -> _Lower:
 
 def _scope_layers(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, force: bool) -> _Lower:
     """Run every ingredient's config sources, parents first."""
+    by_path = {mount.path: mount for mount in mounts}
     written_by_parents: dict = {}
     writers: dict[Path, Path] = {}  # which mount wrote each value into a child's path
     order = 0
@@ -187,23 +190,30 @@ def _scope_layers(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, force
         values = subtree(lower.values, mount.path)
         for source in mount.ingredient.config_sources:
             order += 1
-            check = _override_check(mounts, mount, fixed, lower, force, order)
+            check = _override_check(by_path, mount, fixed, lower, force, order)
             result = source.evaluate(node_fixed, values, check)
             values = merge(values, result.values)
-            _record_source(mounts, mount, source, result, fixed, lower, written_by_parents, writers)
+            _record_source(by_path, mount, source, result, fixed, lower, written_by_parents, writers)
         _store(lower.values, mount.path, values)
     return lower
 
 
 def _record_source(
-    mounts, mount, source, result, fixed: _Fixed, lower: _Lower, written_by_parents: dict, writers: dict
+    by_path: dict[Path, Mount],
+    mount: Mount,
+    source: ConfigSource,
+    result: ScopeResult,
+    fixed: _Fixed,
+    lower: _Lower,
+    written_by_parents: dict,
+    writers: dict[Path, Path],
 ) -> None:
     for relative, where in result.lines.items():
         path = mount.path + relative
         lower.declared.add(path)
         if path in fixed.sources or writers.get(path, mount.path) != mount.path:
             continue  # a higher layer's value stands here
-        by_parent = owner_of(mounts, path) is not mount
+        by_parent = owner_of(by_path, path) is not mount
         lower.sources[path] = Source(Layer.PARENT if by_parent else Layer.CONFIG, where)
         if by_parent:
             set_value(written_by_parents, path, get(result.values, relative))
@@ -215,7 +225,9 @@ def _record_source(
         lower.scope_docs.append((mount.path, source.doc))
 
 
-def _override_check(mounts, mount: Mount, fixed: _Fixed, lower: _Lower, force: bool, order: int) -> Callable:
+def _override_check(
+    by_path: dict[Path, Mount], mount: Mount, fixed: _Fixed, lower: _Lower, force: bool, order: int
+) -> Callable:
     """The check a scope runs when a fixed value replaces one it computed."""
 
     def check(relative: Path, own: Any, new: Any) -> Any:
@@ -223,7 +235,7 @@ def _override_check(mounts, mount: Mount, fixed: _Fixed, lower: _Lower, force: b
         source = _fixed_source(fixed, path, new)
         if source is None:
             return new  # written by a parent: the user's own code, not checked
-        layer = Layer.PARENT if owner_of(mounts, path) is not mount else Layer.CONFIG
+        layer = Layer.PARENT if owner_of(by_path, path) is not mount else Layer.CONFIG
         rank = (layer, order)
         if path not in lower.shadowed or lower.shadowed[path][0] < rank:
             lower.shadowed[path] = (rank, own)
@@ -267,11 +279,12 @@ def _lay_fixed(fixed: _Fixed, lower: _Lower, force: bool) -> None:
         lower.sources[path] = fixed.sources[path]
 
 
-def _check_declared(fixed: _Fixed, lower: _Lower, mounts, force: bool) -> None:
+def _check_declared(fixed: _Fixed, lower: _Lower, force: bool) -> None:
     """Every named-config or update key must be declared by a lower layer or added on purpose."""
-    known = _declared_nodes(lower.declared)
-    for path in fixed.sources:
-        if path in fixed.added or path in known or _under_placeholder(path, lower.placeholders):
+    unsure = [path for path in fixed.sources if path not in fixed.added and path not in lower.declared]
+    known = _declared_nodes(lower.declared) if unsure else set()
+    for path in unsure:
+        if path in known or _under_placeholder(path, lower.placeholders):
             continue
         name = format_path(path)
         message = (
@@ -295,7 +308,7 @@ def _under_placeholder(path: Path, placeholders: set[Path]) -> bool:
     return any(path[:i] in placeholders for i in range(1, len(path)))
 
 
-def _hook_layer(mounts, fixed: _Fixed, lower: _Lower, command: str, logger: Any) -> None:
+def _hook_layer(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, command: str, logger: Any) -> None:
     for mount in mounts:
         for hook in mount.ingredient.config_hooks:
             updates = hook(copy_tree(lower.values), command, logger or _logger_of(mounts))
@@ -311,7 +324,7 @@ def _hook_layer(mounts, fixed: _Fixed, lower: _Lower, command: str, logger: Any)
                     lower.sources[path] = source
 
 
-def _logger_of(mounts) -> Any:
+def _logger_of(mounts: tuple[Mount, ...]) -> Any:
     import logging  # only experiments with config hooks pay for it
 
     return logging.getLogger(getattr(mounts[0].ingredient, "name", "ba3l"))
@@ -335,9 +348,3 @@ def _store(tree: dict, path: Path, value: Any) -> None:
     elif value is not tree:  # a root with no config sources hands back the tree itself
         tree.clear()
         tree.update(value)
-
-
-def _leaves_of(value: Any, path: Path) -> list[tuple[Path, Any]]:
-    if isinstance(value, dict) and value:
-        return list(leaves(value, path))
-    return [(path, value)]

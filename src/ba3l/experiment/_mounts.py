@@ -48,13 +48,12 @@ def list_mounts(root: Ingredient) -> tuple[Mount, ...]:
     return tuple(mounts)
 
 
-def owner_of(mounts: tuple[Mount, ...], path: Path) -> Mount:
-    """The deepest mount whose path is a prefix of ``path``."""
-    best = mounts[0]
-    for mount in mounts:
-        if path[: len(mount.path)] == mount.path and len(mount.path) > len(best.path):
-            best = mount
-    return best
+def owner_of(by_path: dict[Path, Mount], path: Path) -> Mount:
+    """The deepest mount whose path is a prefix of ``path`` (``by_path``: mounts by path)."""
+    for length in range(len(path), -1, -1):
+        if path[:length] in by_path:
+            return by_path[path[:length]]
+    raise KeyError(path)  # unreachable: the root's path () is a prefix of every path
 
 
 def named_config_table(mounts: tuple[Mount, ...]) -> dict[str, tuple[Mount, ConfigSource]]:
