@@ -98,7 +98,7 @@ def test_run_with_named_configs_and_updates():
         "command": "main",
         "options": {},
         "named_configs": ["big"],
-        "config_updates": {"data.batch_size": 3},
+        "config_updates": {"data": {"batch_size": 3}},  # nested, as sacred stores it
         "comment": "",
     }
 
@@ -167,7 +167,7 @@ def test_an_observer_receives_records_and_gives_the_run_its_id():
     assert started.experiment["name"] == "runs"
     assert started.config == {"seed": 5, "hidden": 512, "data": {"batch_size": 3}}
     assert started.meta["named_configs"] == ["big"]
-    assert started.meta["config_updates"] == {"data.batch_size": 3, "seed": 5}
+    assert started.meta["config_updates"] == {"data": {"batch_size": 3}, "seed": 5}
     assert started.start_time == run.start_time
     assert started.stop_time is None
     assert started.result is None

@@ -16,7 +16,7 @@ import traceback
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ba3l.config import ConfigError, Path, copy_tree, subtree
+from ba3l.config import ConfigError, Path, copy_tree, from_leaves, leaves_of, subtree
 from ba3l.experiment import Captured, Command, ConfigRequest, Ingredient, Options, activated, list_mounts
 
 from ._observer import RunObserver, RunRecord
@@ -169,7 +169,7 @@ def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
         "command": command.captured.name,
         "options": {k: v for k, v in vars(options).items() if v not in (None, False)},
         "named_configs": list(request.named_configs),
-        "config_updates": {".".join(u.path): u.value for u in request.updates if u.path},
+        "config_updates": from_leaves(leaf for u in request.updates for leaf in leaves_of(u.value, u.path)),
         "comment": options.comment or "",
     }
     run = Run(experiment, command, config, observers, meta, options.id, options.name)
