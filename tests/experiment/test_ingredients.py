@@ -257,3 +257,10 @@ def test_named_configs_of_ingredients_are_qualified_by_their_path():
     assert config.sources[("data", "cache", "size")].layer == Layer.NAMED
     config = ex.resolve_config(ConfigRequest(named_configs=("data.cache.tiny", "data.cache.huge")))
     assert config.get(("data", "cache", "size")) == 10_000
+
+
+def test_sacred_keyword_arguments_are_accepted(tmp_path):
+    data = Ingredient("data", save_git_info=False, interactive=True)
+    ex = Experiment("sacred_style", ingredients=[data], base_dir=str(tmp_path), save_git_info=False)
+    assert (ex.base_dir, ex.save_git_info, data.save_git_info) == (str(tmp_path), False, False)
+    assert list_mounts(ex)[1].path == ("data",)

@@ -47,7 +47,7 @@ def print_dependencies(ex: Experiment, config: ResolvedConfig, arguments: tuple[
 
     _no_arguments("print_dependencies", arguments)
     print("Sources:")
-    for source in experiment_sources(ex.mainfile):
+    for source in experiment_sources(ex.mainfile, ex.base_dir):
         print(f"  {source.path:<40} {source.md5}")
     print("Dependencies:")
     for dependency in experiment_dependencies():

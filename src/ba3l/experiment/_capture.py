@@ -41,8 +41,8 @@ class Captured:
         self.ingredient = ingredient
         self.prefix: Path = split_path(prefix or "")
         self.signature = capture_signature(function)
-        self._parameters = inspect.signature(function).parameters
-        self._wants = SPECIAL_ARGUMENTS.intersection(self._parameters)
+        self._binder = inspect.signature(function)
+        self._wants = SPECIAL_ARGUMENTS.intersection(self._binder.parameters)
         functools.update_wrapper(self, function)
 
     @property
@@ -57,7 +57,7 @@ class Captured:
         context = active_context()
         if context is None:
             return self.function(*args, **kwargs)
-        given = inspect.signature(self.function).bind_partial(*args, **kwargs).arguments
+        given = self._binder.bind_partial(*args, **kwargs).arguments
         for name in self._wants.difference(given):
             kwargs[name] = context.special(name, self)
         base = context.mount_path(self.ingredient) + self.prefix

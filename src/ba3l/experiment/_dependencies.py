@@ -20,11 +20,12 @@ class SourceFile:
     md5: str
 
 
-def experiment_sources(mainfile: str | None) -> tuple[SourceFile, ...]:
-    """The main file and every imported module file below its directory (not in site-packages)."""
+def experiment_sources(mainfile: str | None, base_dir: str | None = None) -> tuple[SourceFile, ...]:
+    """The main file and every imported module file below ``base_dir`` (default: the main
+    file's folder), leaving out installed packages. Paths are relative to that folder."""
     if not mainfile:
         return ()
-    base = os.path.dirname(os.path.abspath(mainfile))
+    base = os.path.abspath(base_dir) if base_dir else os.path.dirname(os.path.abspath(mainfile))
     files = {os.path.abspath(mainfile)}
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)

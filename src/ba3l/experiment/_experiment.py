@@ -43,8 +43,20 @@ class Experiment(Ingredient):
         0.1
     """
 
-    def __init__(self, name: str | None = None, ingredients: Sequence[Ingredient] = ()):
-        super().__init__("", ingredients)
+    def __init__(
+        self,
+        name: str | None = None,
+        ingredients: Sequence[Ingredient] = (),
+        *,
+        base_dir: str | None = None,
+        save_git_info: bool = True,
+        interactive: bool = False,
+    ):
+        """Args:
+            name: the experiment's name (default: the main file's stem).
+            ingredients, base_dir, save_git_info, interactive: as for :class:`Ingredient`.
+        """
+        super().__init__("", ingredients, base_dir=base_dir, save_git_info=save_git_info, interactive=interactive)
         self.mainfile = _main_file()
         self.name = name or (os.path.splitext(os.path.basename(self.mainfile))[0] if self.mainfile else "experiment")
         self.observers: list[Any] = []

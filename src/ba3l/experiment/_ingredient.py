@@ -53,10 +53,28 @@ class Ingredient:
         ...     batch_size = 64   # examples per step
     """
 
-    def __init__(self, path: str, ingredients: Sequence[Ingredient] = ()):
+    def __init__(
+        self,
+        path: str,
+        ingredients: Sequence[Ingredient] = (),
+        *,
+        base_dir: str | None = None,
+        save_git_info: bool = True,
+        interactive: bool = False,
+    ):
+        """Args:
+            path: the name under which the ingredient's config sits in its parent's.
+            ingredients: child ingredients, mounted at ``<path>.<child path>``.
+            base_dir: where the ingredient's own source files live (default: the main file's folder).
+            save_git_info: whether runs record the git state (sacred's argument).
+            interactive: accepted for sacred scripts; ba3l runs from notebooks without it.
+        """
         if not all(is_segment(part) for part in split_path(path)):
             raise ConfigError(f"ingredient name '{path}' must be a dotted name of identifiers")
         self.path = path
+        self.base_dir = base_dir
+        self.save_git_info = save_git_info
+        del interactive  # sacred needed it to allow notebooks; nothing here depends on it
         self.ingredients: list[Ingredient] = list(ingredients)
         self.config_sources: list[ConfigSource] = []
         self.named_configs: dict[str, ConfigSource] = {}
