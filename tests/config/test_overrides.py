@@ -72,13 +72,13 @@ def test_assignment_is_frozen():
 
 def test_no_value():
     assert usage_error(parse_assignment, "a.b=") == (
-        """update 'a.b=' has no value; write a.b=VALUE (use a.b="" for an empty string)"""
+        """update 'a.b=' has no value; write a.b=VALUE (for an empty string write 'a.b=""' with the quotes)"""
     )
 
 
 def test_no_value_with_add():
     assert usage_error(parse_assignment, "+a.b=") == (
-        """update '+a.b=' has no value; write +a.b=VALUE (use +a.b="" for an empty string)"""
+        """update '+a.b=' has no value; write +a.b=VALUE (for an empty string write '+a.b=""' with the quotes)"""
     )
 
 

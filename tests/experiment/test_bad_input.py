@@ -34,7 +34,7 @@ def assert_refused(result, runs: Path, message: str) -> None:
 CASES = {
     "no-value": (
         ["with", "a.b="],
-        """update 'a.b=' has no value; write a.b=VALUE (use a.b="" for an empty string)""",
+        """update 'a.b=' has no value; write a.b=VALUE (for an empty string write 'a.b=""' with the quotes)""",
     ),
     "no-key": (["with", "=3"], "update '=3' has no key; write KEY=VALUE"),
     "empty-segment": (["with", "a..b=1"], "update 'a..b=1': empty segment in key 'a..b'"),

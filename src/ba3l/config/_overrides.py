@@ -79,7 +79,7 @@ def parse_assignment(token: str) -> Assignment:
     if not value_text:
         raise UsageError(
             f"update '{token}' has no value; write {written_key}=VALUE "
-            f'(use {written_key}="" for an empty string)'
+            f"""(for an empty string write '{written_key}=""' with the quotes)"""
         )
     return Assignment(path=path, value=parse_value(value_text, path), add=add, text=token)
 
