@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml constraints/dev.txt
 demo: $(STAMP)
 	cd examples && ../$(PY) quickstart.py print_config
 	cd examples && ../$(PY) quickstart.py with hidden=64 -F ../runs -c "make demo"
+	@echo "The run is recorded in runs/<id>/: run.json (status, times, result) and config.json."
+	@echo "Try: cd examples && ../$(PY) quickstart.py --help"
 
 test: $(STAMP)
 	$(PY) -m pytest

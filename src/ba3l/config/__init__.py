@@ -33,6 +33,7 @@ from ._summary import format_config as format_config
 from ._signature import Parameter as Parameter
 from ._signature import Signature as Signature
 from ._signature import capture_signature as capture_signature
+from ._tree import EMPTY as EMPTY
 from ._tree import MISSING as MISSING
 from ._tree import Path as Path
 from ._tree import copy_tree as copy_tree

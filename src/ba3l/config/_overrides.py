@@ -10,8 +10,7 @@ records and error messages all agree on what an update means.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._errors import ConfigError, UsageError
 from ._tree import Path, is_segment
@@ -20,8 +19,7 @@ from ._values import normalize
 _LITERAL_FAILURES = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError)
 
 
-@dataclass(frozen=True)
-class Assignment:
+class Assignment(NamedTuple):
     """One ``key=value`` update from the command line.
 
     Attributes:

@@ -6,8 +6,9 @@ every leaf it writes; ``print_config``, error messages and run records read it b
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import enum
-from dataclasses import dataclass
 
 
 class Layer(enum.IntEnum):
@@ -41,8 +42,7 @@ _LABELS = {
 }
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """Where a value came from: its layer and a human-readable origin.
 
     The origin says where, in the user's words: ``digits.py:12``, ``'big' at

@@ -7,19 +7,18 @@ receive ``values``, ``print_config`` reads ``marks`` and ``sources``, run record
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from ._provenance import Layer, Source
-from ._tree import MISSING, Path, get, leaves
+from ._tree import EMPTY, MISSING, Path, get, leaves
 from ._values import type_name
 
 Mark = str
 """One of ``"added"``, ``"modified"``, ``"typechanged"``, ``"parent"``."""
 
 
-@dataclass(frozen=True)
-class ResolvedConfig:
+class ResolvedConfig(NamedTuple):
     """A resolved config tree and, per leaf path, where its value came from.
 
     Attributes:
@@ -33,9 +32,9 @@ class ResolvedConfig:
     """
 
     values: dict
-    sources: dict[Path, Source] = field(default_factory=dict)
-    docs: dict[Path, str] = field(default_factory=dict)
-    shadowed: dict[Path, Any] = field(default_factory=dict)
+    sources: Mapping[Path, Source] = EMPTY
+    docs: Mapping[Path, str] = EMPTY
+    shadowed: Mapping[Path, Any] = EMPTY
     scope_docs: tuple[tuple[Path, str], ...] = ()
     warnings: tuple[str, ...] = ()
 

@@ -22,20 +22,18 @@ import os
 import sys
 import types
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._errors import ConfigError
 from ._source import Comments, comments, function_source
-from ._tree import Path, leaves_of
+from ._tree import EMPTY, Path, leaves_of
 from ._values import normalize
 
 OverrideCheck = Callable[[Path, Any, Any], Any]
 """``check(path, scope_value, fixed_value) -> value to use``; may raise ConfigError."""
 
 
-@dataclass(frozen=True)
-class ScopeResult:
+class ScopeResult(NamedTuple):
     """What one evaluation of a config source produced.
 
     Attributes:
@@ -47,8 +45,8 @@ class ScopeResult:
     """
 
     values: dict
-    lines: dict[Path, str] = field(default_factory=dict)
-    shadowed: dict[Path, Any] = field(default_factory=dict)
+    lines: Mapping[Path, str] = EMPTY
+    shadowed: Mapping[Path, Any] = EMPTY
     placeholders: frozenset[Path] = frozenset()
 
 
@@ -173,9 +171,9 @@ def _compile_body(function: Callable) -> tuple[types.CodeType, str, dict[Path, s
     body = source.tree.body[0].body
     if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
         body = body[1:]  # the docstring is the scope's doc, not an entry
-    docs = _entry_docs(comments(source), body)  # before the line numbers move to the file's
-    module = ast.Module(body=body or [ast.Pass(lineno=1, col_offset=0)], type_ignores=[])  # a docstring-only scope
-    ast.increment_lineno(module, source.first_line - 1)
+    docs = _entry_docs(comments(source), body)
+    empty = [ast.Pass(lineno=source.first_line, col_offset=0)]  # a scope that is only a docstring
+    module = ast.Module(body=body or empty, type_ignores=[])
     filename = display_path(source.filename)
     return compile(module, filename, "exec"), filename, docs
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 SPECIAL_ARGUMENTS = frozenset({"_config", "_log", "_run", "_seed", "_rnd"})
 """Arguments a captured function receives from the run rather than from the config."""
 
 
-@dataclass(frozen=True)
-class Parameter:
+class Parameter(NamedTuple):
     """One configurable parameter of a captured callable."""
 
     name: str
@@ -31,11 +29,10 @@ class Parameter:
         return self.default is inspect.Parameter.empty
 
 
-@dataclass(frozen=True)
-class Signature:
+class Signature(NamedTuple):
     """The configurable parameters of a callable, in order."""
 
-    parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+    parameters: tuple[Parameter, ...] = ()
 
     def defaults(self) -> dict[str, Any]:
         """``{name: default}`` for the parameters that have one."""

@@ -9,23 +9,25 @@ but their first use compiles large regular expressions: some 15 ms that every
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import ast
 import inspect
 import linecache
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
 
 Comments = dict[int, tuple[str, bool]]
 """``{line: (text, whole_line)}``: a comment's text, and whether it is alone on its line."""
 
 
-@dataclass(frozen=True)
-class FunctionSource:
+class FunctionSource(NamedTuple):
     """A function's source, dedented, and where it starts in its file.
 
     Attributes:
-        tree: the parsed source; ``tree.body[0]`` is the function's definition.
+        tree: the parsed source; ``tree.body[0]`` is the function's definition. Its
+            line numbers are the file's (the text is parsed after ``first_line - 1``
+            empty lines), so code compiled from it reports the right lines.
         first_line: the file's line number of the source's first line.
     """
 
@@ -47,7 +49,7 @@ def function_source(function: Callable) -> FunctionSource:
     if lines and last >= first:
         text = _dedent(lines[first - 1 : last])
         try:
-            tree = ast.parse(text)
+            tree = _parse(text, first)
         except SyntaxError:
             pass  # the cut missed part of the definition; let inspect find the block
         else:
@@ -55,18 +57,22 @@ def function_source(function: Callable) -> FunctionSource:
                 return FunctionSource(text, tree, code.co_filename, first)
     found, first = inspect.getsourcelines(function)
     text = _dedent(found)
-    return FunctionSource(text, ast.parse(text), code.co_filename, first)
+    return FunctionSource(text, _parse(text, first), code.co_filename, first)
+
+
+def _parse(text: str, first_line: int) -> ast.Module:
+    return ast.parse("\n" * (first_line - 1) + text)
 
 
 def comments(source: FunctionSource) -> Comments:
-    """The comments in ``source`` by line number (of ``source.text``, from 1)."""
+    """The comments in ``source`` by the file's line number."""
     strings = [
         (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
         for node in ast.walk(source.tree)
         if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)))
     ]
     out: Comments = {}
-    for number, line in enumerate(source.text.splitlines(), start=1):
+    for number, line in enumerate(source.text.splitlines(), start=source.first_line):
         at = line.find("#")
         while at != -1:
             if not _inside_string(strings, number, len(line[:at].encode())):

@@ -8,6 +8,7 @@ trees combine live in one place.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 Path = tuple[str, ...]
@@ -22,6 +23,9 @@ class _Missing:
 
 MISSING: Any = _Missing()
 """Marks an absent value (``None`` is a legal config value)."""
+
+EMPTY: Mapping = MappingProxyType({})
+"""A read-only empty mapping: the default of records' mapping fields."""
 
 
 def format_path(path: Path) -> str:

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ba3l.config import (
     MISSING,
@@ -48,8 +47,7 @@ from ._ingredient import ConfigSource, Ingredient
 SEED_DOC = "the random seed for this experiment"
 
 
-@dataclass(frozen=True)
-class Update:
+class Update(NamedTuple):
     """One value set from outside the code: ``path=value`` from the command line, a file or a call.
 
     ``add`` marks a key added on purpose (``+a.b=1``), which nothing needs to declare.
@@ -61,8 +59,7 @@ class Update:
     add: bool = False
 
 
-@dataclass(frozen=True)
-class ConfigRequest:
+class ConfigRequest(NamedTuple):
     """What the user asked for: named configs and updates, in the order given."""
 
     named_configs: tuple[str, ...] = ()
@@ -71,13 +68,13 @@ class ConfigRequest:
     force: bool = False
 
 
-@dataclass
 class _Fixed:
     """Values of the named-config and update layers, which scopes cannot change."""
 
-    tree: dict = field(default_factory=dict)
-    sources: dict[Path, Source] = field(default_factory=dict)
-    added: set[Path] = field(default_factory=set)
+    def __init__(self) -> None:
+        self.tree: dict = {}
+        self.sources: dict[Path, Source] = {}
+        self.added: set[Path] = set()
 
     def set(self, path: Path, value: Any, source: Source, add: bool = False) -> None:
         for leaf, item in leaves_of(value, path):
@@ -87,20 +84,19 @@ class _Fixed:
                 self.added.add(leaf)
 
 
-@dataclass
 class _Lower:
     """What the default, config, parent and hook layers produced."""
 
-    values: dict = field(default_factory=dict)
-    sources: dict[Path, Source] = field(default_factory=dict)
-    declared: set[Path] = field(default_factory=set)
-    placeholders: set[Path] = field(default_factory=set)
-    docs: dict[Path, str] = field(default_factory=dict)
-    scope_docs: list[tuple[Path, str]] = field(default_factory=list)
-    shadowed: dict[Path, tuple[tuple, Any]] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    defaults: dict = field(default_factory=dict)
-    """The default layer alone: what a fixed leaf that no scope assigns replaces."""
+    def __init__(self) -> None:
+        self.values: dict = {}
+        self.sources: dict[Path, Source] = {}
+        self.declared: set[Path] = set()
+        self.placeholders: set[Path] = set()
+        self.docs: dict[Path, str] = {}
+        self.scope_docs: list[tuple[Path, str]] = []
+        self.shadowed: dict[Path, tuple[tuple, Any]] = {}  # path -> (rank of the layer, value)
+        self.warnings: list[str] = []
+        self.defaults: dict = {}  # the default layer alone: what a fixed leaf no scope assigns replaces
 
 
 def resolve(root: Ingredient, request: ConfigRequest = ConfigRequest(), logger: Any = None) -> ResolvedConfig:

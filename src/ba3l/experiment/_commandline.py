@@ -8,7 +8,7 @@ new keys count as added, so saved configs replay). Options may appear anywhere. 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from ba3l.config import (
     COMMAND_LINE,
@@ -22,8 +22,7 @@ from ba3l.config import (
 from ._assembly import Update
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """One command-line option; ``value`` names its argument when it takes one."""
 
     short: str | None
@@ -48,8 +47,7 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """The options of one invocation."""
 
     help: bool = False
@@ -65,15 +63,14 @@ class Options:
     force: bool = False
 
 
-@dataclass(frozen=True)
-class CommandLine:
+class CommandLine(NamedTuple):
     """A parsed command line."""
 
     command: str | None = None
     arguments: tuple[str, ...] = ()
     named_configs: tuple[str, ...] = ()
     updates: tuple[Update, ...] = ()
-    options: Options = field(default_factory=Options)
+    options: Options = Options()
 
 
 def parse_command_line(argv: Sequence[str], named_configs: Collection[str]) -> CommandLine:
@@ -123,7 +120,7 @@ def _split_options(argv: list[str]) -> tuple[list[str], Options]:
             index += 1
         else:
             raise UsageError(f"option '{flag}' needs a value: {flag} {option.value}")
-    return words, replace(Options(), **values)
+    return words, Options(**values)
 
 
 def _is_number(word: str) -> bool:

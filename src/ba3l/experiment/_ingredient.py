@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
 from ba3l.config import (
     ConfigDict,
@@ -31,8 +30,7 @@ ConfigSource = ConfigScope | ConfigDict
 ConfigHook = Callable[[dict, str, Any], Mapping]
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """A command that can be run: a captured function and whether runs of it are observed."""
 
     captured: Captured

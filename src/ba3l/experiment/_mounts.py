@@ -7,8 +7,7 @@ are mounted, so one ingredient can serve several experiments.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ba3l.config import ConfigError, Path, format_path
 
@@ -16,8 +15,7 @@ if TYPE_CHECKING:
     from ._ingredient import Command, ConfigSource, Ingredient
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(NamedTuple):
     """An ingredient at its path in the config tree (the root's path is ``()``)."""
 
     path: Path

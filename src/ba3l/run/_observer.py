@@ -8,13 +8,14 @@ observer never holds on to the live run. Observers live in ``ba3l.observers``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
+
+from ba3l.config import EMPTY
 
 
-@dataclass(frozen=True)
-class RunRecord:
+class RunRecord(NamedTuple):
     """A snapshot of a run: what observers store."""
 
     experiment: dict
@@ -28,7 +29,7 @@ class RunRecord:
     heartbeat: datetime | None = None
     result: Any = None
     fail_trace: tuple[str, ...] = ()
-    info: dict = field(default_factory=dict)
+    info: Mapping = EMPTY
 
 
 class RunObserver:

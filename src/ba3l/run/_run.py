@@ -167,7 +167,7 @@ def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
     observers = list(experiment.observers) + _observers_from(options) if observed else []
     meta = {
         "command": command.captured.name,
-        "options": {k: v for k, v in vars(options).items() if v not in (None, False)},
+        "options": {k: v for k, v in options._asdict().items() if v not in (None, False)},
         "named_configs": list(request.named_configs),
         "config_updates": from_leaves(leaf for u in request.updates for leaf in leaves_of(u.value, u.path)),
         "comment": options.comment or "",
