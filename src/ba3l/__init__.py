@@ -10,5 +10,6 @@ from ba3l.experiment import ConfigRequest as ConfigRequest
 from ba3l.experiment import Experiment as Experiment
 from ba3l.experiment import Ingredient as Ingredient
 from ba3l.experiment import Options as Options
+from ba3l.experiment import invoke as invoke
 
 __version__ = "0.1.0"

@@ -50,9 +50,11 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
     candidates = sorted(set(candidates))
     matches = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
-    if not matches:
+    if not matches:  # the same last segment elsewhere in the tree: 'batch' for 'data.batch'
         last = name.rpartition(".")[2]
         matches = [c for c in candidates if c.rpartition(".")[2] == last][:3]
+    if not matches:  # a longer or shorter spelling of a key: 'lr' for 'lr_rate'
+        matches = [c for c in candidates if len(c) > 1 and (name.startswith(c) or c.startswith(name))][:3]
     if not matches:
         return ""
     return " (did you mean " + " or ".join(repr(m) for m in matches) + "?)"

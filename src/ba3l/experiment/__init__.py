@@ -19,5 +19,7 @@ from ._context import active_context as active_context
 from ._experiment import Experiment as Experiment
 from ._ingredient import Command as Command
 from ._ingredient import Ingredient as Ingredient
+from ._invoke import Invocation as Invocation
+from ._invoke import invoke as invoke
 from ._mounts import Mount as Mount
 from ._mounts import list_mounts as list_mounts

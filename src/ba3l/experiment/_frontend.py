@@ -86,18 +86,6 @@ def _warn(ex: Experiment, warnings: tuple[str, ...]) -> None:
 
 
 def _configure_logging(ex: Experiment, options: Options):
-    """The experiment's logger, writing ``LEVEL - name - message`` to stderr.
+    from ._logging import experiment_logger  # logging costs start-up time: only when needed
 
-    Set up only when a run starts or a warning is due: ``logging`` costs start-up time.
-    """
-    import logging
-
-    logger = logging.getLogger(ex.name)
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s - %(name)s - %(message)s"))
-        logger.addHandler(handler)
-    if options.loglevel or logger.level == logging.NOTSET:
-        level = options.loglevel or "INFO"
-        logger.setLevel(int(level) if level.isdigit() else level.upper())
-    return logger
+    return experiment_logger(ex.name, options.loglevel)
