@@ -372,3 +372,19 @@ def test_keys_under_a_captured_none_default_are_accepted():
 
     config = resolve(ex, cli("net.kwargs.depth=3"))
     assert config.get(("net", "kwargs")) == {"depth": 3}
+
+
+def test_a_named_config_that_reads_a_default_says_why_it_cannot():
+    ex = Experiment("named_reads_default")
+
+    @ex.config
+    def config():
+        lr = 0.1
+
+    @ex.named_config
+    def faster():
+        lr = lr * 10  # noqa: F821 - the point of the test
+
+    with pytest.raises(NameError) as error:
+        ex.resolve_config(ConfigRequest(named_configs=("faster",)))
+    assert any("runs before the config scopes" in note for note in error.value.__notes__)

@@ -137,7 +137,14 @@ def _named_layer(mounts: tuple[Mount, ...], names: tuple[str, ...], fixed: _Fixe
             raise UsageError(f"unknown named config '{name}'{did_you_mean(name, table)}")
     for name in reversed(names):
         mount, source = table[name]
-        result = source.evaluate(fixed=subtree(fixed.tree, mount.path))
+        try:
+            result = source.evaluate(fixed=subtree(fixed.tree, mount.path))
+        except NameError as error:
+            error.add_note(
+                f"named config '{name}' runs before the config scopes: it sees only values from the "
+                "command line and later named configs; derive values from defaults in a config scope"
+            )
+            raise
         for relative, where in result.lines.items():
             path = mount.path + relative
             if path not in fixed.sources:
