@@ -28,7 +28,9 @@ data = Ingredient("data")
 
 @data.config
 def data_config():
-    """Not shown: only the root scope's docstring is printed."""
+    """The data ingredient.
+
+    Only the first line is shown, as the doc of the ingredient's entry."""
     batch = 32  # examples per step
     steps = 1000 // batch
 
@@ -205,7 +207,7 @@ def test_format_config_text():
             "  hidden = 128",
             "  opt:",
             "    momentum = 0.9",
-            "  data:",
+            "  data:                             # The data ingredient.",
             "    batch = 50                      # examples per step  [parent]",
             "    steps = 20",
             "  extra = 1                         # [added]",
@@ -228,7 +230,7 @@ def test_format_config_text_with_provenance():
             f"  hidden = 512                      # [modified]  <- named config 'big' at {where(big_cfg, 'hidden = 512')}",
             "  opt:",
             f"    momentum = 0.9                  # <- config {where(cfg, 'opt = ')}",
-            "  data:",
+            "  data:                             # The data ingredient.",
             "    batch = 50                      # examples per step  [parent]  "
             f"<- parent config {where(cfg, 'data = ')}",
             f"    steps = 20                      # <- config {where(data_cfg, 'steps = ')}",

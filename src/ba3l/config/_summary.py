@@ -7,6 +7,7 @@ coloured; the words are always written too, so piped output loses nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ._resolved import ResolvedConfig
@@ -28,22 +29,26 @@ def format_config(config: ResolvedConfig, *, color: bool = False, provenance: bo
     for path, doc in config.scope_docs:
         if not path:
             lines.extend("  " + line for line in _docstring(doc))
-    lines.extend(_format_tree(config, config.values, (), color, provenance))
+    ingredient_docs = {path: doc.strip().splitlines()[0] for path, doc in reversed(config.scope_docs) if path}
+    docs = {**ingredient_docs, **config.docs}  # a comment on the entry wins over the scope's docstring
+    lines.extend(_format_tree(config, docs, config.values, (), color, provenance))
     return "\n".join(lines)
 
 
-def _format_tree(config: ResolvedConfig, tree: dict, prefix: Path, color: bool, provenance: bool) -> list[str]:
+def _format_tree(
+    config: ResolvedConfig, docs: Mapping[Path, str], tree: dict, prefix: Path, color: bool, provenance: bool
+) -> list[str]:
     lines = []
     indent = "  " * (len(prefix) + 1)
     for key, value in tree.items():
         path = prefix + (key,)
         if isinstance(value, dict) and value:
-            lines.append(_entry(indent + f"{key}:", config.docs.get(path), (), None, color))
-            lines.extend(_format_tree(config, value, path, color, provenance))
+            lines.append(_entry(indent + f"{key}:", docs.get(path), (), None, color))
+            lines.extend(_format_tree(config, docs, value, path, color, provenance))
             continue
         source = config.sources.get(path) if provenance else None
         text = indent + f"{key} = {_value(value)}"
-        lines.append(_entry(text, config.docs.get(path), config.marks(path), source, color))
+        lines.append(_entry(text, docs.get(path), config.marks(path), source, color))
     return lines
 
 
