@@ -86,6 +86,11 @@ def test_option_without_its_value(run_experiment, tmp_path):
     assert_refused(result, tmp_path / "runs", "option '-l' needs a value: -l LEVEL")
 
 
+def test_option_followed_by_another_option_lacks_its_value(run_experiment, tmp_path):
+    result = run_experiment("-l", "-F", "runs")
+    assert_refused(result, tmp_path / "runs", "option '-l' needs a value: -l LEVEL")
+
+
 def test_unknown_log_level(run_experiment, tmp_path):
     result = run_experiment("-l", "LOUD", "-F", "runs")
     message = "unknown log level 'LOUD'; use DEBUG, INFO, WARNING, ERROR, CRITICAL or a number"

@@ -115,7 +115,7 @@ def _split_options(argv: list[str]) -> tuple[list[str], Options]:
             values[option.field] = True
         elif inline:
             values[option.field] = inline
-        elif index < len(argv):
+        elif index < len(argv) and argv[index].partition("=")[0] not in by_flag:
             values[option.field] = argv[index]
             index += 1
         else:
