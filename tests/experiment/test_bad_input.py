@@ -192,3 +192,24 @@ def test_debug_shows_the_traceback_for_a_broken_file(run_experiment, tmp_path):
     assert stderr.splitlines()[-1] == (
         "ba3l.config._errors.ConfigFileError: config file 'broken.json' line 1: Expecting value"
     )
+
+
+def test_lowercase_true_for_a_boolean_suggests_python_spelling():
+    from ba3l import Experiment, invoke
+
+    ex = Experiment("spelling")
+
+    @ex.config
+    def config():
+        shuffle = True
+
+    @ex.main
+    def main():
+        pass
+
+    result = invoke(ex, "with shuffle=true")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: config entry 'shuffle' (command line): expected bool like the default True, "
+        "got str 'true'; write True\n"
+    )

@@ -122,7 +122,18 @@ def replacement_problem(old: Any, new: Any) -> str | None:
         return f"expected {type_name(old)}, got a dict"
     if type_name(old) == type_name(new) or (type(old) is float and type(new) is int):
         return None
-    return f"expected {type_name(old)} like the default {_short(old)}, got {type_name(new)} {_short(new)}"
+    problem = f"expected {type_name(old)} like the default {_short(old)}, got {type_name(new)} {_short(new)}"
+    return problem + _spelling_hint(new)
+
+
+_PYTHON_SPELLING = {"true": "True", "false": "False", "null": "None", "none": "None"}
+
+
+def _spelling_hint(new: Any) -> str:
+    """Values are Python literals: point out JSON's or YAML's spelling of one."""
+    if isinstance(new, str) and new.lower() in _PYTHON_SPELLING:
+        return f"; write {_PYTHON_SPELLING[new.lower()]}"
+    return ""
 
 
 def coerce_like(old: Any, new: Any) -> Any:
