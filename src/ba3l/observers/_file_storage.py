@@ -25,22 +25,27 @@ class FileStorageObserver(RunObserver):
 
     def __init__(self, directory: str | os.PathLike):
         self.directory = os.fspath(directory)
-        self.run_dir: str | None = None
+        self._run_dirs: dict[Any, str] = {}  # by run id: one observer may record several runs at once
+
+    def run_dir(self, run_id: Any) -> str:
+        """The folder of the run ``run_id`` that this observer is recording."""
+        return self._run_dirs[run_id]
 
     def started(self, record: RunRecord) -> Any:
         os.makedirs(self.directory, exist_ok=True)
-        run_id, self.run_dir = self._make_run_dir(record.id)
-        write_text_atomic(os.path.join(self.run_dir, "config.json"), _dumps(record.config))
-        self._write_run(record, run_id)
+        run_id, run_dir = self._make_run_dir(record.id)
+        self._run_dirs[run_id] = run_dir
+        write_text_atomic(os.path.join(run_dir, "config.json"), _dumps(record.config))
+        self._write_run(record._replace(id=run_id))
         return run_id
 
     def completed(self, record: RunRecord) -> None:
-        self._write_run(record, record.id)
+        self._write_run(record)
+        del self._run_dirs[record.id]
 
     interrupted = failed = completed
 
-    def _write_run(self, record: RunRecord, run_id: Any) -> None:
-        assert self.run_dir is not None, "started() allocates the run dir"
+    def _write_run(self, record: RunRecord) -> None:
         document = {
             "experiment": record.experiment,
             "command": record.command,
@@ -54,7 +59,7 @@ class FileStorageObserver(RunObserver):
             "resources": [],
             "artifacts": [],
         }
-        write_text_atomic(os.path.join(self.run_dir, "run.json"), _dumps(document))
+        write_text_atomic(os.path.join(self._run_dirs[record.id], "run.json"), _dumps(document))
 
     def _make_run_dir(self, wanted: Any) -> tuple[Any, str]:
         if wanted is not None:
