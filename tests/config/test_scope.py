@@ -310,3 +310,40 @@ def test_an_empty_body_gives_no_entries():
         """Only a docstring."""
 
     assert ConfigScope(cfg).evaluate().values == {}
+
+
+def scope_changing_values_in_place():
+    opt = {"lr": 0.1}
+    opt["lr"] = opt["lr"] * 2  # changed in place after the assignment
+    layers = [64]
+    layers.append(32)
+
+
+def test_a_fixed_value_stands_when_the_body_changes_it_in_place():
+    fixed = {"opt": {"lr": 0.5}, "layers": [8]}
+    result = ConfigScope(scope_changing_values_in_place).evaluate(fixed=fixed)
+    assert result.values == {"opt": {"lr": 0.5}, "layers": [8]}
+    assert fixed == {"opt": {"lr": 0.5}, "layers": [8]}  # and the fixed values themselves are untouched
+
+
+def scope_reading_a_partly_fixed_dict():
+    steps = 1000 // loader["batch_size"]  # noqa: F821 - from the preset
+    shuffled = loader["shuffle"]  # noqa: F821
+
+
+def test_a_preset_dict_and_a_fixed_part_of_it_merge():
+    preset = {"loader": {"batch_size": 16, "shuffle": False}}
+    result = ConfigScope(scope_reading_a_partly_fixed_dict).evaluate(fixed={"loader": {"batch_size": 10}}, preset=preset)
+    assert result.values == {"steps": 100, "shuffled": False}
+
+
+def scope_changing_a_preset_in_place():
+    loader["shuffle"] = True  # noqa: F821 - a preset entry, changed without assigning it
+
+
+def test_a_preset_changed_in_place_counts_as_assigned_and_the_preset_is_untouched():
+    preset = {"loader": {"batch_size": 16, "shuffle": False}}
+    result = ConfigScope(scope_changing_a_preset_in_place).evaluate(preset=preset)
+    assert result.values == {"loader": {"batch_size": 16, "shuffle": True}}
+    assert ("loader", "shuffle") in result.lines
+    assert preset == {"loader": {"batch_size": 16, "shuffle": False}}

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from ._errors import ConfigError
 from ._source import Comments, comments, function_source
-from ._tree import EMPTY, Path, leaves_of
+from ._tree import EMPTY, Path, copy_tree, leaves_of, merge, set_value
 from ._values import normalize
 
 OverrideCheck = Callable[[Path, Any, Any], Any]
@@ -50,19 +50,27 @@ class ScopeResult(NamedTuple):
     placeholders: frozenset[Path] = frozenset()
 
 
-def _keep_fixed(path: Path, own: Any, fixed: Any, check: OverrideCheck, shadowed: dict) -> Any:
-    """Lay a fixed value over what a source computed; dicts merge entry by entry."""
+def _keep_fixed(path: Path, own: Any, fixed: Any, check: OverrideCheck, shadowed: dict, kept: dict) -> Any:
+    """Lay a fixed value over what a source computed; dicts merge entry by entry.
+
+    Each fixed leaf that stands is also recorded in ``kept``, so that it can be laid
+    over again once the body has run, should the body change the value in place.
+    """
     if isinstance(fixed, dict) and isinstance(own, dict):
         merged = dict(own)
         for key, value in fixed.items():
-            merged[key] = (
-                _keep_fixed(path + (key,), own[key], value, check, shadowed)
-                if key in own
-                else value
-            )
+            if key in own:
+                merged[key] = _keep_fixed(path + (key,), own[key], value, check, shadowed, kept)
+            else:
+                merged[key] = _keep(kept, path + (key,), value)
         return merged
     shadowed[path] = own
-    return check(path, own, fixed)
+    return _keep(kept, path, check(path, own, fixed))
+
+
+def _keep(kept: dict, path: Path, value: Any) -> Any:
+    kept[path] = copy_tree(value)
+    return copy_tree(value)  # the body gets its own copy: changing it changes nothing fixed
 
 
 def _no_check(path: Path, own: Any, fixed: Any) -> Any:
@@ -78,11 +86,12 @@ class _Namespace(dict):
         self.check = check
         self.assigned: dict[str, tuple[Any, int]] = {}
         self.shadowed: dict[Path, Any] = {}
+        self.kept: dict[Path, Any] = {}
 
     def __setitem__(self, name: str, value: Any) -> None:
         self.assigned[name] = (value, sys._getframe(1).f_lineno)
         if name in self.fixed and _is_entry(name, value):
-            value = _keep_fixed((name,), value, self.fixed[name], self.check, self.shadowed)
+            value = _keep_fixed((name,), value, self.fixed[name], self.check, self.shadowed, self.kept)
         super().__setitem__(name, value)
 
 
@@ -121,11 +130,10 @@ class ConfigScope:
         self, fixed: Mapping | None = None, preset: Mapping | None = None, check: OverrideCheck = _no_check
     ) -> ScopeResult:
         """Run the body with ``preset`` and ``fixed`` values; see the module docstring."""
-        fixed = fixed or {}
+        fixed, preset = fixed or {}, preset or {}
         initial = dict(self.function.__globals__)
         initial.update(_closure_values(self.function))
-        initial.update(preset or {})
-        initial.update(fixed)
+        initial.update(merge(copy_tree(preset), fixed))  # copies: the body may change what it reads
         namespace = _Namespace(initial, fixed, check)
         try:
             exec(self._code, namespace, namespace)  # runs the user's own scope body, not config input
@@ -134,18 +142,32 @@ class ConfigScope:
         except Exception as error:
             error.add_note(f"while evaluating the config scope '{self.name}' ({self.origin})")
             raise
-        return self._result(namespace)
+        return self._result(namespace, preset)
 
-    def _result(self, namespace: _Namespace) -> ScopeResult:
+    def _result(self, namespace: _Namespace, preset: Mapping) -> ScopeResult:
         values, declared = {}, {}
-        for name, (own, line) in namespace.assigned.items():
+        assigned = {**_changed_in_place(namespace, preset, self.first_line), **namespace.assigned}
+        for name, (own, line) in assigned.items():
             value = dict.get(namespace, name)
             if name not in namespace or not _is_entry(name, value):
                 continue
             values[name] = normalize(value, (name,))
             where = f"{self._filename}:{line}"
             declared.update((path, (leaf, where)) for path, leaf in leaves_of(own, (name,)))
+        for path, value in namespace.kept.items():  # fixed values stand, whatever the body did after
+            if path[0] in values:
+                set_value(values, path, copy_tree(value))
         return ScopeResult(values, _lines(declared), namespace.shadowed, _placeholders(declared))
+
+
+def _changed_in_place(namespace: _Namespace, preset: Mapping, line: int) -> dict[str, tuple[Any, int]]:
+    """Preset entries the body changed without assigning them (``loader["shuffle"] = True``):
+    they count as assigned, at the scope's first line."""
+    return {
+        name: (dict.get(namespace, name), line)
+        for name, old in preset.items()
+        if name not in namespace.assigned and name not in namespace.fixed and dict.get(namespace, name) != old
+    }
 
 
 def _closure_values(function: Callable) -> dict:
@@ -230,7 +252,7 @@ class ConfigDict:
         fixed = fixed or {}
         shadowed: dict[Path, Any] = {}
         values = {
-            key: _keep_fixed((key,), value, fixed[key], check, shadowed) if key in fixed else value
+            key: _keep_fixed((key,), value, fixed[key], check, shadowed, {}) if key in fixed else value
             for key, value in self.values.items()
         }
         declared = {path: (leaf, self.origin) for path, leaf in leaves_of(self.values, ())}
