@@ -388,3 +388,56 @@ def test_a_named_config_that_reads_a_default_says_why_it_cannot():
     with pytest.raises(NameError) as error:
         ex.resolve_config(ConfigRequest(named_configs=("faster",)))
     assert any("runs before the config scopes" in note for note in error.value.__notes__)
+
+
+def conflicting() -> Experiment:
+    ex = Experiment("conflicts")
+
+    @ex.config
+    def config():
+        opt = {"a": 1}
+
+    @ex.named_config
+    def as_dict():
+        opt = {"a": 10}
+
+    @ex.named_config
+    def as_scalar():
+        opt = None
+
+    @ex.config_hook
+    def hook(config, command, logger):
+        return {"opt": 7}
+
+    return ex
+
+
+def resolve_with(ex, *updates, named=()):
+    parsed = tuple(Update(a.path, a.value, "command line", a.add) for a in map(parse_assignment, updates))
+    return ex.resolve_config(ConfigRequest(named_configs=tuple(named), updates=parsed, force=True))
+
+
+def test_an_update_of_a_whole_entry_beats_a_named_configs_parts():
+    config = resolve_with(conflicting(), "opt=None", named=["as_dict"])
+    assert config.get(("opt",)) is None
+    assert str(config.sources[("opt",)]) == "command line"
+
+
+def test_an_update_of_a_part_beats_a_named_config_that_sets_the_whole():
+    config = resolve_with(conflicting(), "opt={'a': 3}", named=["as_scalar"])
+    assert config.get(("opt", "a")) == 3
+    assert str(config.sources[("opt", "a")]) == "command line"
+
+
+def test_the_later_named_config_wins_whether_dict_or_scalar():
+    ex = conflicting()
+    assert resolve_with(ex, named=["as_scalar", "as_dict"]).get(("opt",)) == {"a": 10}
+    config = resolve_with(ex, named=["as_dict", "as_scalar"])
+    assert config.get(("opt",)) is None
+    assert config.sources[("opt",)].origin.startswith("'as_scalar' at ")
+
+
+def test_a_hook_never_replaces_a_command_line_value_below_what_it_sets():
+    config = resolve_with(conflicting(), "opt.a=3")
+    assert config.get(("opt",)) == {"a": 3}
+    assert str(config.sources[("opt", "a")]) == "command line"

@@ -73,15 +73,35 @@ class _Fixed:
 
     def __init__(self) -> None:
         self.tree: dict = {}
-        self.sources: dict[Path, Source] = {}
+        self.sources: dict[Path, Source] = {}  # by leaf
+        self.nodes: set[Path] = set()  # every dict above a leaf
         self.added: set[Path] = set()
 
     def set(self, path: Path, value: Any, source: Source, add: bool = False) -> None:
+        """Set ``path``, replacing whatever stood at, below or (as a scalar) above it."""
+        self._drop(path)
         for leaf, item in leaves_of(value, path):
             set_value(self.tree, leaf, item)
             self.sources[leaf] = source
+            self.nodes.update(leaf[:i] for i in range(1, len(leaf)))
             if add:
                 self.added.add(leaf)
+
+    def covers(self, path: Path) -> bool:
+        """Whether a fixed value stands at ``path``, inside it, or as a scalar above it."""
+        return path in self.sources or path in self.nodes or any(p in self.sources for p in _prefixes(path))
+
+    def _drop(self, path: Path) -> None:
+        for above in _prefixes(path):
+            self.sources.pop(above, None)
+        if path in self.nodes:  # a dict is replaced: forget its leaves
+            for leaf in [p for p in self.sources if p[: len(path)] == path]:
+                del self.sources[leaf]
+
+
+def _prefixes(path: Path) -> list[Path]:
+    """The paths strictly above ``path``: ``a.b.c`` -> ``a``, ``a.b``."""
+    return [path[:i] for i in range(1, len(path))]
 
 
 class _Lower:
@@ -146,9 +166,9 @@ def _named_layer(mounts: tuple[Mount, ...], names: tuple[str, ...], fixed: _Fixe
             )
             raise
         for relative, where in result.lines.items():
-            path = mount.path + relative
-            if path not in fixed.sources:
-                fixed.set(path, get(result.values, relative), Source(Layer.NAMED, f"'{name}' at {where}"))
+            path, value = mount.path + relative, get(result.values, relative)
+            if not fixed.covers(path) and value is not MISSING:
+                fixed.set(path, value, Source(Layer.NAMED, f"'{name}' at {where}"))
     return fixed
 
 
@@ -303,12 +323,12 @@ def _check_declared(fixed: _Fixed, lower: _Lower, force: bool) -> None:
 def _declared_nodes(declared: set[Path]) -> set[Path]:
     nodes = set(declared)
     for path in declared:
-        nodes.update(path[:i] for i in range(1, len(path)))
+        nodes.update(_prefixes(path))
     return nodes
 
 
 def _under_placeholder(path: Path, placeholders: set[Path]) -> bool:
-    return any(path[:i] in placeholders for i in range(1, len(path)))
+    return any(p in placeholders for p in _prefixes(path))
 
 
 def _hook_layer(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, command: str, logger: Any) -> None:
@@ -322,7 +342,7 @@ def _hook_layer(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, command
             source = Source(Layer.HOOK, hook.__qualname__)
             for relative, value in leaves(normalize(updates, ())):
                 path = mount.path + relative  # as in sacred: a hook updates its own ingredient's config
-                if path not in fixed.sources:
+                if not fixed.covers(path):
                     _store(lower.values, path, value)
                     lower.sources[path] = source
 
