@@ -213,3 +213,24 @@ def test_lowercase_true_for_a_boolean_suggests_python_spelling():
         "error: config entry 'shuffle' (command line): expected bool like the default True, "
         "got str 'true'; write True\n"
     )
+
+
+def test_a_command_the_config_cannot_fill_leaves_no_run(tmp_path):
+    from ba3l import Experiment, invoke
+
+    ex = Experiment("unfillable")
+
+    @ex.config
+    def config():
+        x = 1
+
+    @ex.main
+    def main(x, y):
+        return x + y
+
+    result = invoke(ex, ["-F", str(tmp_path / "runs")])
+    assert (result.exit_code, result.run) == (2, None)
+    assert result.stderr == (
+        "error: main() needs the argument 'y': pass it, or set the config entry 'y' (ingredient '<root>')\n"
+    )
+    assert not (tmp_path / "runs").exists()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from ba3l.config import MISSING, ConfigError, Path, copy_tree, format_path, get, split_path
@@ -60,20 +60,30 @@ class Captured:
         given = self._binder.bind_partial(*args, **kwargs).arguments
         for name in self._wants.difference(given):
             kwargs[name] = context.special(name, self)
-        base = context.mount_path(self.ingredient) + self.prefix
+        kwargs.update(self.arguments_from(context.values, context.mount_path(self.ingredient), given))
+        return self.function(*args, **kwargs)
+
+    def arguments_from(self, values: dict, mount_path: Path, given: Collection[str] = ()) -> dict[str, Any]:
+        """The arguments not in ``given`` that the config at ``mount_path`` holds, as copies.
+
+        Raises:
+            MissingConfigError: a required argument is neither given nor in the config.
+        """
+        base = mount_path + self.prefix
+        found = {}
         for parameter in self.signature.parameters:
             if parameter.name in given:
                 continue
-            value = get(context.values, base + (parameter.name,))
+            value = get(values, base + (parameter.name,))
             if value is not MISSING:
-                kwargs[parameter.name] = copy_tree(value)
+                found[parameter.name] = copy_tree(value)
             elif parameter.required:
                 raise MissingConfigError(
                     f"{self.function.__qualname__}() needs the argument '{parameter.name}': pass it, "
                     f"or set the config entry '{format_path(base + (parameter.name,))}' "
-                    f"(ingredient '{format_path(context.mount_path(self.ingredient))}')"
+                    f"(ingredient '{format_path(mount_path)}')"
                 )
-        return self.function(*args, **kwargs)
+        return found
 
     def __repr__(self) -> str:
         return f"<captured {self.qualified_name}>"

@@ -132,7 +132,13 @@ class Experiment(Ingredient):
         return table[name][1]
 
     def start(self, command: Command, config: ResolvedConfig, options: Options, request: ConfigRequest) -> Run:
-        """Hand a resolved config and a command to the run layer and run it."""
+        """Hand a resolved config and a command to the run layer and run it.
+
+        A command whose arguments the config cannot fill is refused here, before any
+        observer records a run.
+        """
+        mount_path = next(m.path for m in list_mounts(self) if m.ingredient is command.captured.ingredient)
+        command.captured.arguments_from(config.values, mount_path)
         from ba3l.run import start_run  # the seam to the run layer, taken only when a run starts
 
         return start_run(self, command, config, options, request)
