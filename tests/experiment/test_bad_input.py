@@ -231,6 +231,6 @@ def test_a_command_the_config_cannot_fill_leaves_no_run(tmp_path):
     result = invoke(ex, ["-F", str(tmp_path / "runs")])
     assert (result.exit_code, result.run) == (2, None)
     assert result.stderr == (
-        "error: main() needs the argument 'y': pass it, or set the config entry 'y' (ingredient '<root>')\n"
+        "error: main() needs the argument 'y': pass it, or set the config entry 'y' (the experiment)\n"
     )
     assert not (tmp_path / "runs").exists()

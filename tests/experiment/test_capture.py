@@ -126,7 +126,7 @@ def test_a_missing_entry_of_a_nested_ingredient_names_its_path():
     with pytest.raises(MissingConfigError) as error:
         ex.run()
     assert str(error.value) == (
-        "test_a_missing_entry_of_a_nested_ingredient_names_its_path.<locals>.needs() needs the argument "
+        "needs() needs the argument "
         "'value': pass it, or set the config entry 'outer.inner.value' (ingredient 'outer.inner')"
     )
 

@@ -50,6 +50,11 @@ class Captured:
         return self.function.__name__
 
     @property
+    def display_name(self) -> str:
+        """The name as the user wrote it: ``Model.build``, never ``f.<locals>.build``."""
+        return self.function.__qualname__.rpartition("<locals>.")[2]
+
+    @property
     def qualified_name(self) -> str:
         return f"{self.function.__module__}.{self.function.__qualname__}"
 
@@ -78,10 +83,10 @@ class Captured:
             if value is not MISSING:
                 found[parameter.name] = copy_tree(value)
             elif parameter.required:
+                owner = f"ingredient '{format_path(mount_path)}'" if mount_path else "the experiment"
                 raise MissingConfigError(
-                    f"{self.function.__qualname__}() needs the argument '{parameter.name}': pass it, "
-                    f"or set the config entry '{format_path(base + (parameter.name,))}' "
-                    f"(ingredient '{format_path(mount_path)}')"
+                    f"{self.display_name}() needs the argument '{parameter.name}': pass it, "
+                    f"or set the config entry '{format_path(base + (parameter.name,))}' ({owner})"
                 )
         return found
 
