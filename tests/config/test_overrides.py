@@ -97,7 +97,7 @@ def test_empty_segment(token, key):
 
 @pytest.mark.parametrize(
     ("token", "segment"),
-    [("1a=2", "1a"), ("a-b=1", "a-b"), ("a.b c=1", "b c"), ("a.é=1", "é"), ("++a=1", "+a"), (" a=1", " a")],
+    [("1a=2", "1a"), ("a-b=1", "a-b"), ("a.b c=1", "b c"), ("++a=1", "+a"), (" a=1", " a")],
 )
 def test_invalid_segment(token, segment):
     assert usage_error(parse_assignment, token) == (
@@ -251,3 +251,7 @@ def test_tuple_repr_becomes_list(items):
 @given(identifiers.filter(lambda s: s not in {"None", "True", "False"}))
 def test_bare_words_are_strings(word):
     assert parse_value(word) == word
+
+
+def test_a_key_may_be_any_identifier_as_in_a_scope():
+    assert parse_assignment("model.größe=4").path == ("model", "größe")

@@ -206,10 +206,20 @@ def test_a_non_json_value_is_an_error_naming_the_entry():
 
     with pytest.raises(ConfigError) as error:
         ConfigScope(cfg).evaluate()
+    line = cfg.__code__.co_firstlineno + 1
     assert str(error.value) == (
         "config entry 'thing' is a Thing (Thing()); config values are JSON data "
-        "(numbers, strings, booleans, None, lists, dicts with string keys)"
+        f"(numbers, strings, booleans, None, lists, dicts with string keys) ({display_path(__file__)}:{line})"
     )
+
+
+def test_a_non_json_value_in_an_ingredient_scope_is_named_by_its_full_path():
+    def cfg():
+        classes = {1, 2}
+
+    with pytest.raises(ConfigError) as error:
+        ConfigScope(cfg).evaluate(at=("data",))
+    assert str(error.value).startswith("config entry 'data.classes' is a set ({1, 2}); ")
 
 
 def test_a_non_json_value_inside_a_dict_is_named_by_its_full_path():
@@ -226,7 +236,10 @@ def test_a_dict_with_a_non_string_key_is_an_error():
 
     with pytest.raises(ConfigError) as error:
         ConfigScope(cfg).evaluate()
-    assert str(error.value) == "config entry 'table' has the key 1; keys must be strings"
+    line = cfg.__code__.co_firstlineno + 1
+    assert str(error.value) == (
+        f"config entry 'table' has the key 1; keys must be strings ({display_path(__file__)}:{line})"
+    )
 
 
 def test_tuples_become_lists():

@@ -234,3 +234,27 @@ def test_a_command_the_config_cannot_fill_leaves_no_run(tmp_path):
         "error: main() needs the argument 'y': pass it, or set the config entry 'y' (the experiment)\n"
     )
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_run_id_must_be_a_plain_name(tmp_path):
+    from ba3l import Experiment, invoke
+
+    ex = Experiment("ids")
+
+    @ex.main
+    def main():
+        pass
+
+    result = invoke(ex, ["-F", str(tmp_path / "runs"), "-i", "../escape"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: run id '../escape' must be a plain name: letters, digits, '_', '-' and '.'\n"
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "escape").exists()
+
+
+def test_two_ingredients_at_one_path_are_refused():
+    from ba3l import Experiment, Ingredient
+    from ba3l.config import ConfigError
+
+    with pytest.raises(ConfigError) as error:
+        Experiment("twice", ingredients=[Ingredient("data"), Ingredient("data")]).resolve_config()
+    assert str(error.value) == "two ingredients are mounted at 'data'; give them different names"

@@ -292,3 +292,9 @@ def test_an_experiment_without_main_needs_a_command_name():
     with pytest.raises(UsageError) as error:
         ex.run()
     assert str(error.value).startswith("no command given and the experiment has no main function; commands: ")
+
+
+def test_config_updates_may_add_a_key_with_a_plus():
+    run = build().run(config_updates={"+tag": "baseline"})
+    assert run.config.values["tag"] == "baseline"
+    assert run.config.marks(("tag",)) == ("added",)

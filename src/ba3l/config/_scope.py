@@ -127,9 +127,16 @@ class ConfigScope:
         return f"{self._filename}:{self.first_line}"
 
     def evaluate(
-        self, fixed: Mapping | None = None, preset: Mapping | None = None, check: OverrideCheck = _no_check
+        self,
+        fixed: Mapping | None = None,
+        preset: Mapping | None = None,
+        check: OverrideCheck = _no_check,
+        at: Path = (),
     ) -> ScopeResult:
-        """Run the body with ``preset`` and ``fixed`` values; see the module docstring."""
+        """Run the body with ``preset`` and ``fixed`` values; see the module docstring.
+
+        ``at`` is where the scope's entries go in the whole config, for messages.
+        """
         fixed, preset = fixed or {}, preset or {}
         initial = dict(self.function.__globals__)
         initial.update(_closure_values(self.function))
@@ -142,17 +149,20 @@ class ConfigScope:
         except Exception as error:
             error.add_note(f"while evaluating the config scope '{self.name}' ({self.origin})")
             raise
-        return self._result(namespace, preset)
+        return self._result(namespace, preset, at)
 
-    def _result(self, namespace: _Namespace, preset: Mapping) -> ScopeResult:
+    def _result(self, namespace: _Namespace, preset: Mapping, at: Path) -> ScopeResult:
         values, declared = {}, {}
         assigned = {**_changed_in_place(namespace, preset, self.first_line), **namespace.assigned}
         for name, (own, line) in assigned.items():
             value = dict.get(namespace, name)
             if name not in namespace or not _is_entry(name, value):
                 continue
-            values[name] = normalize(value, (name,))
             where = f"{self._filename}:{line}"
+            try:
+                values[name] = normalize(value, at + (name,))
+            except ConfigError as error:
+                raise ConfigError(f"{error} ({where})") from None
             declared.update((path, (leaf, where)) for path, leaf in leaves_of(own, (name,)))
         for path, value in namespace.kept.items():  # fixed values stand, whatever the body did after
             if path[0] in values:
@@ -246,9 +256,14 @@ class ConfigDict:
         self.docs: dict[Path, str] = {}
 
     def evaluate(
-        self, fixed: Mapping | None = None, preset: Mapping | None = None, check: OverrideCheck = _no_check
+        self,
+        fixed: Mapping | None = None,
+        preset: Mapping | None = None,
+        check: OverrideCheck = _no_check,
+        at: Path = (),
     ) -> ScopeResult:
-        """The dict's values with ``fixed`` laid over them (``preset`` is not needed)."""
+        """The dict's values with ``fixed`` laid over them (``preset`` and ``at`` are not needed:
+        the dict was checked when it was added)."""
         fixed = fixed or {}
         shadowed: dict[Path, Any] = {}
         values = {

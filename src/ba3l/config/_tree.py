@@ -35,7 +35,7 @@ def format_path(path: Path) -> str:
 
 def is_segment(name: str) -> bool:
     """Whether ``name`` can be one segment of a dotted path (an identifier)."""
-    return name.isascii() and name.isidentifier()
+    return name.isidentifier()
 
 
 def split_path(text: str) -> Path:

@@ -214,7 +214,7 @@ def _scope_layers(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, force
         for source in mount.ingredient.config_sources:
             order += 1
             check = _override_check(by_path, mount, fixed, lower, force, order)
-            result = source.evaluate(node_fixed, values, check)
+            result = source.evaluate(node_fixed, values, check, mount.path)
             values = merge(values, result.values)
             _record_source(by_path, mount, source, result, fixed, lower, written_by_parents, writers)
         _store(lower.values, mount.path, values)

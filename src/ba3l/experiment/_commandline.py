@@ -81,6 +81,7 @@ def parse_command_line(argv: Sequence[str], named_configs: Collection[str]) -> C
             or a missing, unreadable or broken config file.
     """
     words, options = _split_options(list(argv))
+    _check_values(options)
     if "with" in words:
         at = words.index("with")
         head, tail = words[:at], words[at + 1 :]
@@ -121,6 +122,17 @@ def _split_options(argv: list[str]) -> tuple[list[str], Options]:
         else:
             raise UsageError(f"option '{flag}' needs a value: {flag} {option.value}")
     return words, Options(**values)
+
+
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _check_values(options: Options) -> None:
+    level, run_id = options.loglevel, options.id
+    if level is not None and not level.isdigit() and level.upper() not in _LEVELS:
+        raise UsageError(f"unknown log level '{level}'; use DEBUG, INFO, WARNING, ERROR, CRITICAL or a number")
+    if run_id is not None and (run_id in (".", "..") or not all(c.isalnum() or c in "_-." for c in run_id)):
+        raise UsageError(f"run id '{run_id}' must be a plain name: letters, digits, '_', '-' and '.'")
 
 
 def _is_number(word: str) -> bool:

@@ -99,14 +99,16 @@ class Experiment(Ingredient):
     ) -> Run:
         """Run a command from Python (tests, notebooks) and return the finished run.
 
-        ``config_updates`` keys may be dotted (``{"data.batch_size": 8}``) or nested.
-        Exceptions of the command propagate after the run is recorded as failed.
+        ``config_updates`` keys may be dotted (``{"data.batch_size": 8}``) or nested; a
+        leading ``+`` adds a key on purpose (``{"+tag": "baseline"}``), as on the command
+        line. Exceptions of the command propagate after the run is recorded as failed.
         """
         options = options or Options()
         name = command_name or self.default_command
         command = self.find_command(name)
         updates = tuple(
-            Update(split_path(key), value, "config_updates") for key, value in (config_updates or {}).items()
+            Update(split_path(key.removeprefix("+")), value, "config_updates", key.startswith("+"))
+            for key, value in (config_updates or {}).items()
         )
         request = ConfigRequest(tuple(named_configs), updates, name or "", options.force)
         return self.start(command, self.resolve_config(request), options, request)

@@ -29,7 +29,6 @@ def run_command_line(ex: Experiment, argv: list[str]) -> Run | None:
     debug = "-d" in argv or "--debug" in argv
     try:
         line = parse_command_line(argv, named_config_table(list_mounts(ex)))
-        _check_loglevel(line.options)
         if line.options.help:
             print(help_text(ex))
             return None
@@ -67,15 +66,6 @@ def _dispatch(ex: Experiment, line: CommandLine) -> Run | None:
         print(format_config(config, color=sys.stdout.isatty(), provenance=line.options.provenance))
     _configure_logging(ex, line.options)
     return ex.start(command, config, line.options, request)
-
-
-_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-
-def _check_loglevel(options: Options) -> None:
-    level = options.loglevel
-    if level is not None and not level.isdigit() and level.upper() not in _LEVELS:
-        raise UsageError(f"unknown log level '{level}'; use DEBUG, INFO, WARNING, ERROR, CRITICAL or a number")
 
 
 def _warn(ex: Experiment, warnings: tuple[str, ...]) -> None:

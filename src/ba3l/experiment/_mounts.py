@@ -30,6 +30,7 @@ def list_mounts(root: Ingredient) -> tuple[Mount, ...]:
     """All ingredients under ``root``, parents before children, with their paths."""
     mounts: list[Mount] = []
     seen: dict[int, Path] = {}
+    paths: set[Path] = set()
 
     def visit(ingredient: Ingredient, path: Path) -> None:
         if id(ingredient) in seen:
@@ -37,7 +38,10 @@ def list_mounts(root: Ingredient) -> tuple[Mount, ...]:
                 f"ingredient '{ingredient.path}' is used twice: at '{format_path(seen[id(ingredient)])}' "
                 f"and at '{format_path(path)}'"
             )
+        if path in paths:
+            raise ConfigError(f"two ingredients are mounted at '{format_path(path)}'; give them different names")
         seen[id(ingredient)] = path
+        paths.add(path)
         mounts.append(Mount(path, ingredient))
         for child in ingredient.ingredients:
             visit(child, path + child.relative_path)
