@@ -382,7 +382,9 @@ def test_a_saved_config_reproduces_itself(run_experiment, tmp_path, suffix):
 
 def test_a_saved_config_with_an_added_key_reproduces_itself(run_experiment, tmp_path):
     saved(run_experiment, tmp_path, "+extra.depth=3", name="first.json")
-    saved(run_experiment, tmp_path, "first.json", name="second.json")
+    returncode, _, stderr = run_experiment("save_config", "second.json", "with", "first.json")
+    assert returncode == 0
+    assert stderr == "WARNING - cli_test - file first.json adds the key 'extra.depth', which nothing declares\n"
     assert (tmp_path / "second.json").read_bytes() == (tmp_path / "first.json").read_bytes()
 
 
@@ -430,8 +432,12 @@ def test_failing_main_exits_1_and_records_the_failure(run_experiment, tmp_path):
     assert run["fail_trace"][-1] == "RuntimeError: diverged with lr=5.0\n"
 
 
-def test_keys_a_config_file_adds_are_marked_added(run_experiment, tmp_path):
-    (tmp_path / "extra.yaml").write_text("extra:\n  depth: 3\n")
+def test_keys_a_config_file_adds_are_marked_added_and_reported(run_experiment, tmp_path):
+    (tmp_path / "extra.yaml").write_text("extra:\n  depth: 3\nlr_rate: 0.5\n")
     returncode, stdout, stderr = run_experiment("print_config", "with", "extra.yaml")
-    assert (returncode, stderr) == (0, "")
+    assert returncode == 0
     assert "depth = 3" in stdout and "[added]" in stdout.split("depth = 3")[1].splitlines()[0]
+    assert stderr.splitlines() == [
+        "WARNING - cli_test - file extra.yaml adds the key 'extra.depth', which nothing declares",
+        "WARNING - cli_test - file extra.yaml adds the key 'lr_rate', which nothing declares (did you mean 'lr'?)",
+    ]

@@ -50,13 +50,16 @@ SEED_DOC = "the random seed for this experiment"
 class Update(NamedTuple):
     """One value set from outside the code: ``path=value`` from the command line, a file or a call.
 
-    ``add`` marks a key added on purpose (``+a.b=1``), which nothing needs to declare.
+    ``add`` marks a key added on purpose (``+a.b=1``), which nothing needs to declare;
+    ``warn_new`` also reports such a key as a warning (a config file's new keys may be
+    typos, or keys a saved config was given with ``+``).
     """
 
     path: Path
     value: Any
     origin: str
     add: bool = False
+    warn_new: bool = False
 
 
 class ConfigRequest(NamedTuple):
@@ -76,8 +79,9 @@ class _Fixed:
         self.sources: dict[Path, Source] = {}  # by leaf
         self.nodes: set[Path] = set()  # every dict above a leaf
         self.added: set[Path] = set()
+        self.warn_new: set[Path] = set()
 
-    def set(self, path: Path, value: Any, source: Source, add: bool = False) -> None:
+    def set(self, path: Path, value: Any, source: Source, add: bool = False, warn_new: bool = False) -> None:
         """Set ``path``, replacing whatever stood at, below or (as a scalar) above it."""
         self._drop(path)
         for leaf, item in leaves_of(value, path):
@@ -86,6 +90,8 @@ class _Fixed:
             self.nodes.update(leaf[:i] for i in range(1, len(leaf)))
             if add:
                 self.added.add(leaf)
+            if warn_new:
+                self.warn_new.add(leaf)
 
     def covers(self, path: Path) -> bool:
         """Whether a fixed value stands at ``path``, inside it, or as a scalar above it."""
@@ -145,7 +151,7 @@ def _updates_layer(updates: tuple[Update, ...]) -> _Fixed:
     fixed = _Fixed()
     for update in updates:
         value = normalize(update.value, update.path)
-        fixed.set(update.path, value, Source(Layer.UPDATE, update.origin), update.add)
+        fixed.set(update.path, value, Source(Layer.UPDATE, update.origin), update.add, update.warn_new)
     return fixed
 
 
@@ -304,15 +310,18 @@ def _lay_fixed(fixed: _Fixed, lower: _Lower, force: bool) -> None:
 
 def _check_declared(fixed: _Fixed, lower: _Lower, force: bool) -> None:
     """Every named-config or update key must be declared by a lower layer or added on purpose."""
-    unsure = [path for path in fixed.sources if path not in fixed.added and path not in lower.declared]
+    unsure = [p for p in fixed.sources if (p not in fixed.added or p in fixed.warn_new) and p not in lower.declared]
     known = _declared_nodes(lower.declared) if unsure else set()
     for path in unsure:
         if path in known or _under_placeholder(path, lower.placeholders):
             continue
         name = format_path(path)
+        suggestion = did_you_mean(name, (format_path(p) for p in lower.declared))
+        if path in fixed.warn_new:
+            lower.warnings.append(f"{fixed.sources[path]} adds the key '{name}', which nothing declares{suggestion}")
+            continue
         message = (
-            f"unknown config key '{name}' ({fixed.sources[path]})"
-            f"{did_you_mean(name, (format_path(p) for p in lower.declared))}; "
+            f"unknown config key '{name}' ({fixed.sources[path]}){suggestion}; "
             f"to add it on purpose write '+{name}=...'"
         )
         if not force:

@@ -153,9 +153,9 @@ def _classify_updates(words: list[str], named_configs: Collection[str]) -> tuple
         elif word in named_configs:
             named.append(word)
         elif looks_like_config_file(word):
-            # A config file is a complete statement, often a saved config: keys it adds
-            # are taken as if written with '+', so every saved config replays.
-            updates.append(Update((), load_config_file(word), f"file {word}", add=True))
+            # A config file is often a saved config: keys it adds are taken as if written
+            # with '+', so every saved config replays; each is reported, in case of a typo.
+            updates.append(Update((), load_config_file(word), f"file {word}", add=True, warn_new=True))
         else:
             raise UsageError(
                 f"unknown named config '{word}'{did_you_mean(word, named_configs)}; "
