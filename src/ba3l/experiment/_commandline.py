@@ -1,8 +1,9 @@
 """The command-line grammar: ``ex.py [COMMAND [ARG]] [with UPDATE ...] [OPTIONS]``.
 
 An UPDATE is ``a.b=value`` (a Python literal, else a plain string; ``+a.b=value`` adds
-a key on purpose), the name of a named config, or the path of a config file (whose
-new keys count as added, so saved configs replay). Options may appear anywhere. Parsing only classifies the words; nothing runs here.
+a key on purpose), the name of a named config, or the path of a config file (whose new
+keys count as added, so saved configs replay, and are reported as warnings). Options
+may appear anywhere. Parsing only classifies the words; nothing runs here.
 """
 
 from __future__ import annotations
