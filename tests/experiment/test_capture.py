@@ -252,3 +252,25 @@ def test_config_values_are_copies_for_each_call():
         return mutate(), mutate(), _run.config.get(("model", "layers"))
 
     assert ex.run().result == ([1, 2, 3], [1, 2, 3], [1, 2])
+
+
+def test_a_captured_method_binds_to_its_instance():
+    ex = Experiment("methods")
+
+    @ex.config
+    def config():
+        hidden = 32
+
+    class Model:
+        scale = 2
+
+        @ex.capture
+        def width(self, hidden):
+            return self.scale * hidden
+
+    @ex.main
+    def main():
+        return Model().width(), Model().width(hidden=5)
+
+    assert ex.run().result == (64, 10)
+    assert ("self",) not in ex.resolve_config().sources

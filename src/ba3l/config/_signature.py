@@ -55,8 +55,8 @@ def capture_signature(function: Callable) -> Signature:
     docs = docstring_arguments(inspect.getdoc(target) or inspect.getdoc(function) or "")
     parameters = []
     for index, param in enumerate(inspect.signature(target).parameters.values()):
-        if inspect.isclass(function) and index == 0:
-            continue  # self
+        if index == 0 and (inspect.isclass(function) or param.name in ("self", "cls")):
+            continue  # the instance or class a method is bound to
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
             continue
         if param.name in SPECIAL_ARGUMENTS:

@@ -90,5 +90,9 @@ class Captured:
                 )
         return found
 
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        """As a method: bound to ``instance``, like a plain function would be."""
+        return self if instance is None else functools.partial(self, instance)
+
     def __repr__(self) -> str:
         return f"<captured {self.qualified_name}>"
