@@ -6,7 +6,8 @@ import random
 import pytest
 
 from ba3l import Experiment, Ingredient
-from ba3l.experiment import Captured, MissingConfigError
+from ba3l.config import UnknownKeyError
+from ba3l.experiment import Captured, ConfigRequest, MissingConfigError, Update
 from ba3l.run import Run
 
 data = Ingredient("data")
@@ -273,4 +274,5 @@ def test_a_captured_method_binds_to_its_instance():
         return Model().width(), Model().width(hidden=5)
 
     assert ex.run().result == (64, 10)
-    assert ("self",) not in ex.resolve_config().sources
+    with pytest.raises(UnknownKeyError):  # self is not a config key the method declares
+        ex.resolve_config(ConfigRequest(updates=(Update(("self",), 3, "command line"),)))
