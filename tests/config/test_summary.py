@@ -187,7 +187,6 @@ def test_marks_of_a_config_built_by_hand():
         ("added",),
         (),
     ]
-    assert config.leaf_paths() == [("a",), ("b",), ("c",), ("d",), ("e",), ("f",)]
 
 
 # the text --------------------------------------------------------------------------

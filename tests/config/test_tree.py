@@ -9,7 +9,6 @@ from ba3l.config import (
     is_segment,
     leaves,
     merge,
-    nodes,
     set_value,
     split_path,
     subtree,
@@ -73,19 +72,6 @@ def test_leaves_walks_depth_first_in_order_with_empty_dicts_as_leaves():
         (("layers",), [1, 2]),
     ]
     assert list(leaves({"x": 1}, ("root",))) == [(("root", "x"), 1)]
-
-
-def test_nodes_lists_dicts_before_their_entries():
-    assert [path for path, _ in nodes(TREE)] == [
-        ("lr",),
-        ("data",),
-        ("data", "batch"),
-        ("data", "cache"),
-        ("data", "cache", "size"),
-        ("data", "cache", "dir"),
-        ("empty",),
-        ("layers",),
-    ]
 
 
 def test_merge_merges_dicts_and_replaces_everything_else():

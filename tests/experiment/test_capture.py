@@ -223,8 +223,8 @@ def test_captured_keeps_the_function_identity():
     assert load.qualified_name == f"{__name__}.load"
     assert load.ingredient is data
     assert make_loader.prefix == ("loader",)
-    assert load.signature.names() == ("batch", "shuffle")
-    assert specials.signature.names() == ()
+    assert [p.name for p in load.signature.parameters] == ["batch", "shuffle"]
+    assert specials.signature.parameters == ()
 
 
 def test_capturing_a_captured_function_again_keeps_it():

@@ -204,7 +204,7 @@ def test_loglevel(run_experiment):
     returncode, stdout, stderr = run_experiment("-l", "DEBUG")
     assert returncode == 0, stderr
     assert debug in stderr.splitlines()
-    assert "INFO - cli_test - Running command 'main' (run None)" in stderr.splitlines()
+    assert "INFO - cli_test - Running command 'main'" in stderr.splitlines()
     _, _, stderr = run_experiment()
     assert debug not in stderr and "INFO - cli_test - Running command" in stderr
     returncode, stdout, stderr = run_experiment("--loglevel=WARNING")
@@ -405,7 +405,7 @@ def test_print_dependencies(run_experiment, tmp_path):
 def test_experiment_command(run_experiment, tmp_path):
     returncode, stdout, stderr = run_experiment("dump", "with", "big", "seed=3")
     assert returncode == 0, stderr
-    assert "INFO - cli_test - Running command 'dump' (run None)" in stderr.splitlines()
+    assert "INFO - cli_test - Running command 'dump'" in stderr.splitlines()
     assert yaml.safe_load(stdout) == saved(run_experiment, tmp_path, "big", "seed=3")
 
 

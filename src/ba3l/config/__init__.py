@@ -18,6 +18,7 @@ from ._files import looks_like_config_file as looks_like_config_file
 from ._files import save_config_file as save_config_file
 from ._files import write_text_atomic as write_text_atomic
 from ._overrides import Assignment as Assignment
+from ._overrides import is_assignment as is_assignment
 from ._overrides import parse_assignment as parse_assignment
 from ._overrides import parse_value as parse_value
 from ._provenance import COMMAND_LINE as COMMAND_LINE
@@ -44,11 +45,11 @@ from ._tree import is_segment as is_segment
 from ._tree import leaves as leaves
 from ._tree import leaves_of as leaves_of
 from ._tree import merge as merge
-from ._tree import nodes as nodes
 from ._tree import set_value as set_value
 from ._tree import split_path as split_path
 from ._tree import subtree as subtree
 from ._values import coerce_like as coerce_like
 from ._values import normalize as normalize
 from ._values import replacement_problem as replacement_problem
+from ._values import short_repr as short_repr
 from ._values import type_name as type_name

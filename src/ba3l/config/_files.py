@@ -89,16 +89,15 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     target = os.fspath(path)
     folder = os.path.dirname(target) or "."
     os.makedirs(folder, exist_ok=True)
-    mode = _file_mode(target)
-    import tempfile  # its import is slow and most commands never write a file
-
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(target) + ".", suffix=".tmp")
+    tmp = os.path.join(folder, f".{os.path.basename(target)}.{os.urandom(6).hex()}.tmp")
+    # created as 0o666: the OS takes the umask off, as for any new file
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+        _keep_mode_of(target, tmp)
         os.replace(tmp, target)
     except BaseException:
         _remove_quietly(tmp)
@@ -232,14 +231,13 @@ def _dump_yaml(tree: dict) -> str:
     return yaml.safe_dump(tree, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
-def _file_mode(target: str) -> int:
-    """The permissions for ``target``: its current ones, or ``0o666`` less the umask."""
+def _keep_mode_of(target: str, tmp: str) -> None:
+    """A replaced file keeps its permissions."""
     try:
-        return os.stat(target).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        return 0o666 & ~umask
+        mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        return
+    os.chmod(tmp, mode)
 
 
 def _remove_quietly(path: str) -> None:

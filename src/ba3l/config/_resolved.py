@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from ._provenance import Layer, Source
-from ._tree import EMPTY, MISSING, Path, get, leaves
+from ._tree import EMPTY, MISSING, Path, get
 from ._values import type_name
 
 Mark = str
@@ -57,6 +57,3 @@ class ResolvedConfig(NamedTuple):
         if old is not None and new is not None and type_name(old) != type_name(new):
             return ("typechanged",)
         return ("modified",) if old != new else ()
-
-    def leaf_paths(self) -> list[Path]:
-        return [path for path, _ in leaves(self.values)]

@@ -38,8 +38,6 @@ class Signature(NamedTuple):
         """``{name: default}`` for the parameters that have one."""
         return {p.name: p.default for p in self.parameters if not p.required}
 
-    def names(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.parameters)
 
 
 def capture_signature(function: Callable) -> Signature:

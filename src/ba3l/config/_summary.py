@@ -47,7 +47,7 @@ def _format_tree(
             lines.extend(_format_tree(config, docs, value, path, color, provenance))
             continue
         source = config.sources.get(path) if provenance else None
-        text = indent + f"{key} = {_value(value)}"
+        text = indent + f"{key} = {value!r}"
         lines.append(_entry(text, docs.get(path), config.marks(path), source, color))
     return lines
 
@@ -66,10 +66,6 @@ def _entry(text: str, doc: str | None, marks: tuple[str, ...], source: Any, colo
     if marks:
         text = _paint(text, marks[0], color)
     return text + "  # " + "  ".join(notes)
-
-
-def _value(value: Any) -> str:
-    return "{}" if value == {} else repr(value)
 
 
 def _paint(text: str, mark: str, color: bool) -> str:

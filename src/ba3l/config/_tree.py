@@ -29,8 +29,9 @@ EMPTY: Mapping = MappingProxyType({})
 
 
 def format_path(path: Path) -> str:
-    """``("data", "size")`` -> ``"data.size"``; the root prints as ``"<root>"``."""
-    return ".".join(path) if path else "<root>"
+    """``("data", "size")`` -> ``"data.size"``; a list position ``"[1]"`` prints as an
+    index (``a.b[1]``); the root prints as ``"<root>"``."""
+    return ".".join(path).replace(".[", "[") if path else "<root>"
 
 
 def is_segment(name: str) -> bool:
@@ -90,15 +91,6 @@ def leaves_of(value: Any, path: Path = ()) -> list[tuple[Path, Any]]:
     if isinstance(value, Mapping) and value:
         return list(leaves(value, path))
     return [(path, value)]
-
-
-def nodes(tree: Mapping, prefix: Path = ()) -> Iterator[tuple[Path, Any]]:
-    """Every path in the tree, dicts included (a dict comes before its entries)."""
-    for key, value in tree.items():
-        path = prefix + (key,)
-        yield path, value
-        if isinstance(value, Mapping):
-            yield from nodes(value, path)
 
 
 def merge(base: Mapping, override: Mapping) -> dict:

@@ -59,7 +59,7 @@ def _normalize(value: Any, path: Path, active: set[int], budget: list[int]) -> A
         if isinstance(value, scalar):
             return scalar(value)
     if not isinstance(value, (dict, list, tuple)):
-        raise ConfigError(f"{_subject(path)} is {_kind(value)} ({_short(value)}); {JSON_DATA}")
+        raise ConfigError(f"{_subject(path)} is {_kind(value)} ({short_repr(value)}); {JSON_DATA}")
     if id(value) in active:
         raise ConfigError(f"{_subject(path)} contains itself")
     active.add(id(value))
@@ -78,14 +78,9 @@ def _key(key: Any, path: Path) -> str:
     return key
 
 
-def _where(path: Path) -> str:
-    """``("a", "b", "[1]")`` -> ``a.b[1]``: list positions print as indexes."""
-    return format_path(path).replace(".[", "[")
-
-
 def _subject(path: Path) -> str:
     """What a message is about: ``config entry 'a.b'``, or ``the value`` for an unnamed one."""
-    return f"config entry '{_where(path)}'" if path else "the value"
+    return f"config entry '{format_path(path)}'" if path else "the value"
 
 
 def _kind(value: Any) -> str:
@@ -118,11 +113,11 @@ def replacement_problem(old: Any, new: Any) -> str | None:
         return None
     if isinstance(old, dict) != isinstance(new, dict):
         if isinstance(old, dict):
-            return f"a dict cannot be replaced by {type_name(new)} {_short(new)}"
+            return f"a dict cannot be replaced by {type_name(new)} {short_repr(new)}"
         return f"expected {type_name(old)}, got a dict"
     if type_name(old) == type_name(new) or (type(old) is float and type(new) is int):
         return None
-    problem = f"expected {type_name(old)} like the default {_short(old)}, got {type_name(new)} {_short(new)}"
+    problem = f"expected {type_name(old)} like the default {short_repr(old)}, got {type_name(new)} {short_repr(new)}"
     return problem + _spelling_hint(new)
 
 
@@ -143,6 +138,7 @@ def coerce_like(old: Any, new: Any) -> Any:
     return new
 
 
-def _short(value: Any, limit: int = 40) -> str:
+def short_repr(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters with ``...``."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

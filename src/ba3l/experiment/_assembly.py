@@ -343,7 +343,7 @@ def _under_placeholder(path: Path, placeholders: set[Path]) -> bool:
 def _hook_layer(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, command: str, logger: Any) -> None:
     for mount in mounts:
         for hook in mount.ingredient.config_hooks:
-            updates = hook(copy_tree(lower.values), command, logger or _logger_of(mounts))
+            updates = hook(copy_tree(lower.values), command, logger or getattr(mounts[0].ingredient, "logger", None))
             if updates is None:
                 continue
             if not isinstance(updates, dict):
@@ -354,12 +354,6 @@ def _hook_layer(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, command
                 if not fixed.covers(path):
                     _store(lower.values, path, value)
                     lower.sources[path] = source
-
-
-def _logger_of(mounts: tuple[Mount, ...]) -> Any:
-    import logging  # only experiments with config hooks pay for it
-
-    return logging.getLogger(getattr(mounts[0].ingredient, "name", "ba3l"))
 
 
 def _result(lower: _Lower) -> ResolvedConfig:

@@ -17,6 +17,7 @@ from ba3l.config import (
     did_you_mean,
     load_config_file,
     looks_like_config_file,
+    is_assignment,
     parse_assignment,
 )
 
@@ -148,7 +149,7 @@ def _classify_updates(words: list[str], named_configs: Collection[str]) -> tuple
     named: list[str] = []
     updates: list[Update] = []
     for word in words:
-        if "=" in word:
+        if is_assignment(word):
             assignment = parse_assignment(word)
             updates.append(Update(assignment.path, assignment.value, COMMAND_LINE, assignment.add))
         elif word in named_configs:

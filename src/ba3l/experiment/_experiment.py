@@ -61,6 +61,21 @@ class Experiment(Ingredient):
         self.name = name or (os.path.splitext(os.path.basename(self.mainfile))[0] if self.mainfile else "experiment")
         self.observers: list[Any] = []
         self.default_command: str | None = None
+        self._logger: Any = None
+
+    @property
+    def logger(self) -> Any:
+        """The experiment's ``logging.Logger`` (``LEVEL - name - message`` on stderr), made
+        when first used; assign another logger to log elsewhere, as in sacred."""
+        if self._logger is None:
+            from ._logging import experiment_logger  # logging costs start-up time
+
+            self._logger = experiment_logger(self.name)
+        return self._logger
+
+    @logger.setter
+    def logger(self, logger: Any) -> None:
+        self._logger = logger
 
     # entry points ---------------------------------------------------------------
 

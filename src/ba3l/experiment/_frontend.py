@@ -69,13 +69,11 @@ def _dispatch(ex: Experiment, line: CommandLine) -> Run | None:
 
 
 def _warn(ex: Experiment, warnings: tuple[str, ...]) -> None:
-    if warnings:
-        logger = _configure_logging(ex, Options())
-        for warning in warnings:
-            logger.warning(warning)
+    for warning in warnings:
+        ex.logger.warning(warning)
 
 
-def _configure_logging(ex: Experiment, options: Options):
-    from ._logging import experiment_logger  # logging costs start-up time: only when needed
-
-    return experiment_logger(ex.name, options.loglevel)
+def _configure_logging(ex: Experiment, options: Options) -> None:
+    if options.loglevel:
+        level = options.loglevel
+        ex.logger.setLevel(int(level) if level.isdigit() else level.upper())

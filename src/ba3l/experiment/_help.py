@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from ba3l.config import format_path, leaves, type_name
+from ba3l.config import format_path, leaves, short_repr, type_name
 
 from ._builtins import BUILTINS
 from ._commandline import OPTIONS
@@ -45,7 +45,7 @@ def _config_table(ex: Experiment) -> str:
     rows = []
     for path, value in leaves(config.values):
         doc = config.docs.get(path, "")
-        rows.append((format_path(path), type_name(value), _short(value), doc))
+        rows.append((format_path(path), type_name(value), short_repr(value, 30), doc))
     width = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
     lines = ["Config (KEY  TYPE  DEFAULT  DOC):"]
     for row in rows:
@@ -61,8 +61,3 @@ def _table(title: str, rows: list[tuple[str, str]]) -> str:
         first = doc.strip().splitlines()[0] if doc and doc.strip() else ""
         lines.append(f"  {name.ljust(width)}  {first}".rstrip())
     return "\n".join(lines)
-
-
-def _short(value: object, limit: int = 30) -> str:
-    text = "{}" if value == {} else repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

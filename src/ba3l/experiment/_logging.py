@@ -23,14 +23,13 @@ class _StderrHandler(logging.StreamHandler):
         pass  # StreamHandler.__init__ sets it; the property decides
 
 
-def experiment_logger(name: str, level: str | None = None) -> logging.Logger:
-    """The logger called ``name``, set up once; ``level`` (a name or a number) when given."""
+def experiment_logger(name: str) -> logging.Logger:
+    """The logger called ``name``, given a stderr handler and level INFO the first time."""
     logger = logging.getLogger(name)
     if not logger.handlers:
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s - %(name)s - %(message)s"))
         logger.addHandler(handler)
-    if level or logger.level == logging.NOTSET:
-        level = level or "INFO"
-        logger.setLevel(int(level) if level.isdigit() else level.upper())
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
     return logger

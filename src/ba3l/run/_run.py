@@ -62,7 +62,7 @@ class Run:
         self.result: Any = None
         self.fail_trace: tuple[str, ...] = ()
         self.info: dict = {}
-        self.logger = logging.getLogger(experiment.name)
+        self.logger = experiment.logger
         self._paths = {id(m.ingredient): m.path for m in list_mounts(experiment)}
         self._seeders: dict[int, random.Random] = {}
 
@@ -109,7 +109,8 @@ class Run:
         self.status = Status.RUNNING
         self.start_time = _now()
         self._start_observers()
-        self.logger.info("Running command '%s' (run %s)", self.command.captured.name, self.id)
+        recorded = "" if self.id is None else f" (run {self.id})"
+        self.logger.info("Running command '%s'%s", self.command.captured.name, recorded)
         try:
             with activated(self):
                 self.result = self.command.captured()
