@@ -91,7 +91,7 @@ def report_imports(top: int) -> list[str]:
     outside = {n: t for n, t in extra.items() if not n.startswith("ba3l") and "." not in n}
     print(f"\nimported by print_config beyond `python -c pass`: {len(extra)} modules, "
           f"{sum(own for own, _ in extra.values()) / 1000:.1f} ms (one -X importtime run)")
-    print(f"  costliest top-level non-ba3l modules (cumulative ms): " + ", ".join(
+    print("  costliest top-level non-ba3l modules (cumulative ms): " + ", ".join(
         f"{name} {cumulative / 1000:.1f}"
         for name, (_, cumulative) in sorted(outside.items(), key=lambda item: -item[1][1])[:top]
     ))

@@ -16,7 +16,6 @@ from typing import Any
 
 from ._errors import ConfigError, ConfigFileError
 from ._values import normalize
-from ._tree import format_path
 
 CONFIG_SUFFIXES = (".json", ".yaml", ".yml", ".toml")
 """File name endings that mark a config file (compared case-insensitively)."""

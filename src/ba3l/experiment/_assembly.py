@@ -33,16 +33,15 @@ from ba3l.config import (
     format_path,
     get,
     leaves,
-    leaves_of,
     merge,
     normalize,
     replacement_problem,
-    set_value,
     subtree,
 )
 
-from ._mounts import Mount, list_mounts, named_config_table, owner_of
 from ._ingredient import ConfigSource, Ingredient
+from ._layers import FixedValues, LowerLayers, ParentWrites, prefixes
+from ._mounts import Mount, list_mounts, named_config_table, owner_of
 
 SEED_DOC = "the random seed for this experiment"
 
@@ -71,60 +70,6 @@ class ConfigRequest(NamedTuple):
     force: bool = False
 
 
-class _Fixed:
-    """Values of the named-config and update layers, which scopes cannot change."""
-
-    def __init__(self) -> None:
-        self.tree: dict = {}
-        self.sources: dict[Path, Source] = {}  # by leaf
-        self.nodes: set[Path] = set()  # every dict above a leaf
-        self.added: set[Path] = set()
-        self.warn_new: set[Path] = set()
-
-    def set(self, path: Path, value: Any, source: Source, add: bool = False, warn_new: bool = False) -> None:
-        """Set ``path``, replacing whatever stood at, below or (as a scalar) above it."""
-        self._drop(path)
-        for leaf, item in leaves_of(value, path):
-            set_value(self.tree, leaf, item)
-            self.sources[leaf] = source
-            self.nodes.update(leaf[:i] for i in range(1, len(leaf)))
-            if add:
-                self.added.add(leaf)
-            if warn_new:
-                self.warn_new.add(leaf)
-
-    def covers(self, path: Path) -> bool:
-        """Whether a fixed value stands at ``path``, inside it, or as a scalar above it."""
-        return path in self.sources or path in self.nodes or any(p in self.sources for p in _prefixes(path))
-
-    def _drop(self, path: Path) -> None:
-        for above in _prefixes(path):
-            self.sources.pop(above, None)
-        if path in self.nodes:  # a dict is replaced: forget its leaves
-            for leaf in [p for p in self.sources if p[: len(path)] == path]:
-                del self.sources[leaf]
-
-
-def _prefixes(path: Path) -> list[Path]:
-    """The paths strictly above ``path``: ``a.b.c`` -> ``a``, ``a.b``."""
-    return [path[:i] for i in range(1, len(path))]
-
-
-class _Lower:
-    """What the default, config, parent and hook layers produced."""
-
-    def __init__(self) -> None:
-        self.values: dict = {}
-        self.sources: dict[Path, Source] = {}
-        self.declared: set[Path] = set()
-        self.placeholders: set[Path] = set()
-        self.docs: dict[Path, str] = {}
-        self.scope_docs: list[tuple[Path, str]] = []
-        self.shadowed: dict[Path, tuple[tuple, Any]] = {}  # path -> (rank of the layer, value)
-        self.warnings: list[str] = []
-        self.defaults: dict = {}  # the default layer alone: what a fixed leaf no scope assigns replaces
-
-
 def resolve(root: Ingredient, request: ConfigRequest = ConfigRequest(), logger: Any = None) -> ResolvedConfig:
     """The final config of ``root``'s tree for ``request``, with provenance.
 
@@ -134,28 +79,25 @@ def resolve(root: Ingredient, request: ConfigRequest = ConfigRequest(), logger: 
         ConfigTypeError: an update whose type does not fit (a warning with ``force``).
     """
     mounts = list_mounts(root)
-    fixed = _updates_layer(request.updates)
-    fixed = _named_layer(mounts, request.named_configs, fixed)
-    lower = _default_layer(mounts)
-    lower = _scope_layers(mounts, fixed, lower, request.force)
-    _lay_fixed(fixed, lower, request.force)
-    _check_declared(fixed, lower, request.force)
-    _hook_layer(mounts, fixed, lower, request.command, logger)
-    return _result(lower)
+    fixed = _named_layer(mounts, request.named_configs, _updates_layer(request.updates))
+    lower = _scope_layers(mounts, fixed, _default_layer(mounts, request.force))
+    lower = _check_declared(fixed, _lay_fixed(fixed, lower))
+    lower = _hook_layer(mounts, fixed, lower, request.command, logger or getattr(root, "logger", None))
+    return lower.result()
 
 
 # the update and named-config layers -----------------------------------------------
 
 
-def _updates_layer(updates: tuple[Update, ...]) -> _Fixed:
-    fixed = _Fixed()
+def _updates_layer(updates: tuple[Update, ...]) -> FixedValues:
+    fixed = FixedValues()
     for update in updates:
         value = normalize(update.value, update.path)
         fixed.set(update.path, value, Source(Layer.UPDATE, update.origin), update.add, update.warn_new)
     return fixed
 
 
-def _named_layer(mounts: tuple[Mount, ...], names: tuple[str, ...], fixed: _Fixed) -> _Fixed:
+def _named_layer(mounts: tuple[Mount, ...], names: tuple[str, ...], fixed: FixedValues) -> FixedValues:
     """Evaluate named configs last to first, so a later one's values are fixed for earlier ones."""
     table = named_config_table(mounts)
     for name in names:
@@ -181,13 +123,12 @@ def _named_layer(mounts: tuple[Mount, ...], names: tuple[str, ...], fixed: _Fixe
 # the lower layers ------------------------------------------------------------------
 
 
-def _default_layer(mounts: tuple[Mount, ...]) -> _Lower:
+def _default_layer(mounts: tuple[Mount, ...], force: bool) -> LowerLayers:
     """``seed`` and the defaults of functions captured with a prefix."""
-    lower = _Lower()
+    lower = LowerLayers(force)
     # 31 random bits from the OS, as random.SystemRandom().randrange(2**31) gives, without
     # importing random (a few ms of every start, print_config included)
-    lower.values["seed"] = int.from_bytes(os.urandom(4), "big") >> 1
-    lower.sources[("seed",)] = Source(Layer.DEFAULT, "built-in")
+    lower.store(("seed",), int.from_bytes(os.urandom(4), "big") >> 1, Source(Layer.DEFAULT, "built-in"))
     lower.docs[("seed",)] = SEED_DOC
     lower.declared.add(("seed",))
     for mount in mounts:
@@ -200,30 +141,28 @@ def _default_layer(mounts: tuple[Mount, ...]) -> _Lower:
                     lower.docs.setdefault(path, parameter.doc)
                 if captured.prefix and not parameter.required:
                     value = normalize(parameter.default, path)
-                    set_value(lower.values, path, value)
-                    lower.sources[path] = Source(Layer.DEFAULT, f"signature of {captured.name}")
+                    lower.store(path, value, Source(Layer.DEFAULT, f"signature of {captured.name}"))
                     if value is None or value == {}:
                         lower.placeholders.add(path)
     lower.defaults = copy_tree(lower.values)
     return lower
 
 
-def _scope_layers(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, force: bool) -> _Lower:
+def _scope_layers(mounts: tuple[Mount, ...], fixed: FixedValues, lower: LowerLayers) -> LowerLayers:
     """Run every ingredient's config sources, parents first."""
     by_path = {mount.path: mount for mount in mounts}
-    written_by_parents: dict = {}
-    writers: dict[Path, Path] = {}  # which mount wrote each value into a child's path
+    parents = ParentWrites()
     order = 0
     for mount in mounts:
-        node_fixed = merge(subtree(written_by_parents, mount.path), subtree(fixed.tree, mount.path))
+        node_fixed = parents.fixed_for(mount.path, fixed)
         values = subtree(lower.values, mount.path)
         for source in mount.ingredient.config_sources:
             order += 1
-            check = _override_check(by_path, mount, fixed, lower, force, order)
+            check = _override_check(by_path, mount, fixed, lower, order)
             result = source.evaluate(node_fixed, values, check, mount.path)
             values = merge(values, result.values)
-            _record_source(by_path, mount, source, result, fixed, lower, written_by_parents, writers)
-        _store(lower.values, mount.path, values)
+            _record_source(by_path, mount, source, result, fixed, parents, lower)
+        lower.store(mount.path, values)
     return lower
 
 
@@ -232,21 +171,20 @@ def _record_source(
     mount: Mount,
     source: ConfigSource,
     result: ScopeResult,
-    fixed: _Fixed,
-    lower: _Lower,
-    written_by_parents: dict,
-    writers: dict[Path, Path],
+    fixed: FixedValues,
+    parents: ParentWrites,
+    lower: LowerLayers,
 ) -> None:
+    """What a source declared, where each value it set came from, and its docs."""
     for relative, where in result.lines.items():
         path = mount.path + relative
         lower.declared.add(path)
-        if path in fixed.sources or writers.get(path, mount.path) != mount.path:
+        if path in fixed.sources or parents.stands_over(path, mount.path):
             continue  # a higher layer's value stands here
         by_parent = owner_of(by_path, path) is not mount
         lower.sources[path] = Source(Layer.PARENT if by_parent else Layer.CONFIG, where)
         if by_parent:
-            set_value(written_by_parents, path, get(result.values, relative))
-            writers[path] = mount.path
+            parents.record(path, get(result.values, relative), mount.path)
     lower.placeholders.update(mount.path + relative for relative in result.placeholders)
     for relative, doc in source.docs.items():
         lower.docs.setdefault(mount.path + relative, doc)
@@ -255,46 +193,34 @@ def _record_source(
 
 
 def _override_check(
-    by_path: dict[Path, Mount], mount: Mount, fixed: _Fixed, lower: _Lower, force: bool, order: int
+    by_path: dict[Path, Mount], mount: Mount, fixed: FixedValues, lower: LowerLayers, order: int
 ) -> Callable:
     """The check a scope runs when a fixed value replaces one it computed."""
 
     def check(relative: Path, own: Any, new: Any) -> Any:
         path = mount.path + relative
-        source = _fixed_source(fixed, path, new)
+        source = fixed.source_of(path, new)
         if source is None:
             return new  # written by a parent: the user's own code, not checked
         layer = Layer.PARENT if owner_of(by_path, path) is not mount else Layer.CONFIG
-        rank = (layer, order)
-        if path not in lower.shadowed or lower.shadowed[path][0] < rank:
-            lower.shadowed[path] = (rank, own)
-        return _checked(path, own, new, source, force, lower)
+        lower.shadow(path, (layer, order), own)
+        return _checked(path, own, new, source, lower)
 
     return check
 
 
-def _fixed_source(fixed: _Fixed, path: Path, new: Any) -> Source | None:
-    if path in fixed.sources:
-        return fixed.sources[path]
-    if isinstance(new, dict):
-        return next((fixed.sources[p] for p, _ in leaves(new, path) if p in fixed.sources), None)
-    return None
-
-
-def _checked(path: Path, old: Any, new: Any, source: Source, force: bool, lower: _Lower) -> Any:
+def _checked(path: Path, old: Any, new: Any, source: Source, lower: LowerLayers) -> Any:
     problem = replacement_problem(old, new)
     if problem:
-        message = f"config entry '{format_path(path)}' ({source}): {problem}"
-        if not force:
-            raise ConfigTypeError(message)
-        lower.warnings.append(message)
+        lower.refuse(ConfigTypeError, f"config entry '{format_path(path)}' ({source}): {problem}")
     return coerce_like(old, new)
 
 
 # fixed values over the lower layers, and validation --------------------------------
 
 
-def _lay_fixed(fixed: _Fixed, lower: _Lower, force: bool) -> None:
+def _lay_fixed(fixed: FixedValues, lower: LowerLayers) -> LowerLayers:
+    """Set the fixed values no scope took in, checking them against the defaults they replace."""
     for path, new in leaves(fixed.tree):
         if path not in lower.shadowed:
             # not lower.values: a scope that assigns the enclosing dict has already
@@ -302,48 +228,46 @@ def _lay_fixed(fixed: _Fixed, lower: _Lower, force: bool) -> None:
             old = get(lower.defaults, path)
             # a dict of signature defaults is not itself declared, but only a dict replaces it
             if old is not MISSING and (path in lower.declared or isinstance(old, dict)):
-                lower.shadowed[path] = ((Layer.DEFAULT, 0), old)
-                new = _checked(path, old, new, fixed.sources[path], force, lower)
-            _store(lower.values, path, new)
+                lower.shadow(path, (Layer.DEFAULT, 0), old)
+                new = _checked(path, old, new, fixed.sources[path], lower)
+            lower.store(path, new)
         lower.sources[path] = fixed.sources[path]
+    return lower
 
 
-def _check_declared(fixed: _Fixed, lower: _Lower, force: bool) -> None:
+def _check_declared(fixed: FixedValues, lower: LowerLayers) -> LowerLayers:
     """Every named-config or update key must be declared by a lower layer or added on purpose."""
     unsure = [p for p in fixed.sources if (p not in fixed.added or p in fixed.warn_new) and p not in lower.declared]
     known = _declared_nodes(lower.declared) if unsure else set()
     for path in unsure:
-        if path in known or _under_placeholder(path, lower.placeholders):
+        if path in known or any(p in lower.placeholders for p in prefixes(path)):
             continue
         name = format_path(path)
         suggestion = did_you_mean(name, (format_path(p) for p in lower.declared))
         if path in fixed.warn_new:
             lower.warnings.append(f"{fixed.sources[path]} adds the key '{name}', which nothing declares{suggestion}")
             continue
-        message = (
-            f"unknown config key '{name}' ({fixed.sources[path]}){suggestion}; "
-            f"to add it on purpose write '+{name}=...'"
+        lower.refuse(
+            UnknownKeyError,
+            f"unknown config key '{name}' ({fixed.sources[path]}){suggestion}; to add it on purpose write '+{name}=...'",
         )
-        if not force:
-            raise UnknownKeyError(message)
-        lower.warnings.append(message)
+    return lower
 
 
 def _declared_nodes(declared: set[Path]) -> set[Path]:
     nodes = set(declared)
     for path in declared:
-        nodes.update(_prefixes(path))
+        nodes.update(prefixes(path))
     return nodes
 
 
-def _under_placeholder(path: Path, placeholders: set[Path]) -> bool:
-    return any(p in placeholders for p in _prefixes(path))
-
-
-def _hook_layer(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, command: str, logger: Any) -> None:
+def _hook_layer(
+    mounts: tuple[Mount, ...], fixed: FixedValues, lower: LowerLayers, command: str, logger: Any
+) -> LowerLayers:
+    """Config hooks' updates, each relative to its ingredient's path, under the fixed values."""
     for mount in mounts:
         for hook in mount.ingredient.config_hooks:
-            updates = hook(copy_tree(lower.values), command, logger or getattr(mounts[0].ingredient, "logger", None))
+            updates = hook(copy_tree(lower.values), command, logger)
             if updates is None:
                 continue
             if not isinstance(updates, dict):
@@ -352,25 +276,5 @@ def _hook_layer(mounts: tuple[Mount, ...], fixed: _Fixed, lower: _Lower, command
             for relative, value in leaves(normalize(updates, ())):
                 path = mount.path + relative  # as in sacred: a hook updates its own ingredient's config
                 if not fixed.covers(path):
-                    _store(lower.values, path, value)
-                    lower.sources[path] = source
-
-
-def _result(lower: _Lower) -> ResolvedConfig:
-    present = {path for path, _ in leaves(lower.values)}
-    return ResolvedConfig(
-        values=lower.values,
-        sources={p: s for p, s in lower.sources.items() if p in present},
-        docs=lower.docs,
-        shadowed={p: old for p, (_, old) in lower.shadowed.items() if p in present},
-        scope_docs=tuple(lower.scope_docs),
-        warnings=tuple(lower.warnings),
-    )
-
-
-def _store(tree: dict, path: Path, value: Any) -> None:
-    if path:
-        set_value(tree, path, value)
-    elif value is not tree:  # a root with no config sources hands back the tree itself
-        tree.clear()
-        tree.update(value)
+                    lower.store(path, value, source)
+    return lower

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import logging
 import random
 import traceback
 from datetime import datetime, timezone
