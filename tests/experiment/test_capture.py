@@ -276,3 +276,31 @@ def test_a_captured_method_binds_to_its_instance():
     assert ex.run().result == (64, 10)
     with pytest.raises(UnknownKeyError):  # self is not a config key the method declares
         ex.resolve_config(ConfigRequest(updates=(Update(("self",), 3, "command line"),)))
+
+
+def test_a_thread_sees_the_run_only_in_a_copy_of_the_context():
+    import contextvars
+    import threading
+
+    ex = Experiment("threads")
+
+    @ex.config
+    def config():
+        hidden = 7
+
+    @ex.capture
+    def read(hidden=None):
+        return hidden
+
+    seen = {}
+
+    @ex.main
+    def main():
+        plain = threading.Thread(target=lambda: seen.update(plain=read()))
+        copied = threading.Thread(target=contextvars.copy_context().run, args=(lambda: seen.update(copied=read()),))
+        for thread in (plain, copied):
+            thread.start()
+            thread.join()
+
+    ex.run()
+    assert seen == {"plain": None, "copied": 7}
