@@ -131,7 +131,7 @@ def main() -> None:
         seconds, config = timed(lambda: ex.resolve_config(request), args.repeat)
         check(config, request)
         format_seconds, _ = timed(lambda: format_config(config), args.repeat)
-        count = len(config.leaf_paths())
+        count = sum(1 for _ in leaves(config.values))
         per_key = seconds / count
         base = base or per_key
         flag = ""

@@ -85,3 +85,38 @@ def test_imports_flow_one_way(module: Path):
 def test_the_layering_check_sees_an_upward_import():
     tree = ast.parse("from ba3l.run import Run\n\ndef f():\n    from ba3l.cli import main\n")
     assert _ba3l_imports(tree) == [("run", True, False), ("cli", False, False)]
+
+
+PRINT_CONFIG_SCRIPT = '''
+import json, sys
+from ba3l import Experiment, Ingredient
+
+data = Ingredient("data")
+
+@data.config
+def data_config():
+    batch_size = 64  # examples per step
+
+ex = Experiment("light", ingredients=[data])
+
+@ex.config
+def config():
+    lr = 0.1  # learning rate
+
+@ex.main
+def main(lr):
+    pass
+
+ex.run_commandline(["print_config", "with", "lr=0.5", "--help"])
+ex.run_commandline(["print_config", "with", "lr=0.5"])
+print(json.dumps(sorted(sys.modules)))
+'''
+
+
+def test_print_config_and_help_import_nothing_they_do_not_need(tmp_path):
+    # (config hooks receive a logger, as in sacred: an experiment with one pays for logging)
+    script = tmp_path / "light.py"
+    script.write_text(PRINT_CONFIG_SCRIPT)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    modules = json.loads(out.stdout.splitlines()[-1])
+    assert [m for m in HEAVY + ["logging", "tempfile", "difflib", "importlib.metadata"] if m in modules] == []

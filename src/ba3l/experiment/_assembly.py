@@ -82,7 +82,7 @@ def resolve(root: Ingredient, request: ConfigRequest = ConfigRequest(), logger: 
     fixed = _named_layer(mounts, request.named_configs, _updates_layer(request.updates))
     lower = _scope_layers(mounts, fixed, _default_layer(mounts, request.force))
     lower = _check_declared(fixed, _lay_fixed(fixed, lower))
-    lower = _hook_layer(mounts, fixed, lower, request.command, logger or getattr(root, "logger", None))
+    lower = _hook_layer(mounts, fixed, lower, request.command, logger)
     return lower.result()
 
 
@@ -267,7 +267,8 @@ def _hook_layer(
     """Config hooks' updates, each relative to its ingredient's path, under the fixed values."""
     for mount in mounts:
         for hook in mount.ingredient.config_hooks:
-            updates = hook(copy_tree(lower.values), command, logger)
+            # the root's logger is looked up only now: making it imports logging
+            updates = hook(copy_tree(lower.values), command, logger or getattr(mounts[0].ingredient, "logger", None))
             if updates is None:
                 continue
             if not isinstance(updates, dict):
