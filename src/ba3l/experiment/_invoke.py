@@ -8,7 +8,6 @@ and the run, instead of exiting. ba3l's own tests use it; so can a researcher's.
 from __future__ import annotations
 
 import io
-import shlex
 from collections.abc import Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -41,6 +40,8 @@ def invoke(ex: Experiment, argv: str | Sequence[str] = ()) -> Invocation:
         >>> result.exit_code, "lr = 0.1" in result.stdout     # doctest: +SKIP
         (0, True)
     """
+    import shlex  # tests and notebooks only: not a cost of every start
+
     words = shlex.split(argv) if isinstance(argv, str) else list(argv)
     out, err = io.StringIO(), io.StringIO()
     run, code = None, 0
