@@ -22,6 +22,8 @@ CONFIG_SUFFIXES = (".json", ".yaml", ".yml", ".toml")
 
 _SAVE_SUFFIXES = (".json", ".yaml", ".yml")
 _TOML_WHERE = r"\s*\(at (?:line (\d+), column \d+|end of document)\)\s*\Z"
+
+
 def looks_like_config_file(text: str) -> bool:
     """Whether ``text`` names a config file by its ending (``.json``, ``.yaml``, ...).
 
@@ -166,7 +168,7 @@ def _parse_json(text: str, name: str) -> Any:
 
     try:
         return json.loads(text)
-    except ValueError as err:  # json.JSONDecodeError
+    except json.JSONDecodeError as err:
         raise _broken(name, err.lineno, err.msg) from None
 
 
