@@ -17,6 +17,7 @@ from ._files import load_config_file as load_config_file
 from ._files import looks_like_config_file as looks_like_config_file
 from ._files import save_config_file as save_config_file
 from ._files import write_text_atomic as write_text_atomic
+from ._imports import import_object as import_object
 from ._overrides import Assignment as Assignment
 from ._overrides import is_assignment as is_assignment
 from ._overrides import parse_assignment as parse_assignment
@@ -48,6 +49,8 @@ from ._tree import merge as merge
 from ._tree import set_value as set_value
 from ._tree import split_path as split_path
 from ._tree import subtree as subtree
+from ._types import annotation_problem as annotation_problem
+from ._types import coerce_to as coerce_to
 from ._values import coerce_like as coerce_like
 from ._values import normalize as normalize
 from ._values import replacement_problem as replacement_problem

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -50,7 +51,11 @@ def capture_signature(function: Callable) -> Signature:
         {'b': 2}
     """
     target = function.__init__ if inspect.isclass(function) else function
-    docs = docstring_arguments(inspect.getdoc(target) or inspect.getdoc(function) or "")
+    # a class documents its arguments in its own docstring or in __init__'s (not object's)
+    docs = docstring_arguments(inspect.cleandoc(function.__doc__ or ""))
+    if target is not function:
+        docs.update(docstring_arguments(inspect.cleandoc(target.__doc__ or "")) if "__init__" in vars(function) else {})
+    hints = _type_hints(target)
     parameters = []
     for index, param in enumerate(inspect.signature(target).parameters.values()):
         if index == 0 and (inspect.isclass(function) or param.name in ("self", "cls")):
@@ -59,8 +64,17 @@ def capture_signature(function: Callable) -> Signature:
             continue
         if param.name in SPECIAL_ARGUMENTS:
             continue
-        parameters.append(Parameter(param.name, param.default, param.annotation, docs.get(param.name)))
+        annotation = hints.get(param.name, param.annotation)
+        parameters.append(Parameter(param.name, param.default, annotation, docs.get(param.name)))
     return Signature(tuple(parameters))
+
+
+def _type_hints(target: Callable) -> dict[str, Any]:
+    """Annotations with strings (``from __future__ import annotations``) resolved where possible."""
+    try:
+        return typing.get_type_hints(target)
+    except Exception:  # an annotation naming something not importable here: leave them as written
+        return {}
 
 
 # plain strings: the re module compiles (and caches) them on first use, not at import

@@ -13,12 +13,15 @@ Each phase is a function from its inputs to a result; :func:`resolve` chains the
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ba3l.config import (
     MISSING,
+    annotation_problem,
+    coerce_to,
     ConfigTypeError,
     Layer,
     Path,
@@ -39,6 +42,7 @@ from ba3l.config import (
     subtree,
 )
 
+from ._capture import Captured
 from ._ingredient import ConfigSource, Ingredient
 from ._layers import FixedValues, LowerLayers, ParentWrites, prefixes
 from ._mounts import Mount, list_mounts, named_config_table, owner_of
@@ -83,7 +87,7 @@ def resolve(root: Ingredient, request: ConfigRequest = ConfigRequest(), logger: 
     lower = _scope_layers(mounts, fixed, _default_layer(mounts, request.force))
     lower = _check_declared(fixed, _lay_fixed(fixed, lower))
     lower = _hook_layer(mounts, fixed, lower, request.command, logger)
-    return lower.result()
+    return _check_types(mounts, lower).result()
 
 
 # the update and named-config layers -----------------------------------------------
@@ -133,19 +137,30 @@ def _default_layer(mounts: tuple[Mount, ...], force: bool) -> LowerLayers:
     lower.declared.add(("seed",))
     for mount in mounts:
         for captured in mount.ingredient.captured_functions:
-            base = mount.path + captured.prefix
-            for parameter in captured.signature.parameters:
-                path = base + (parameter.name,)
-                lower.declared.add(path)
-                if parameter.doc:
-                    lower.docs.setdefault(path, parameter.doc)
-                if captured.prefix and not parameter.required:
-                    value = normalize(parameter.default, path)
-                    lower.store(path, value, Source(Layer.DEFAULT, f"signature of {captured.name}"))
-                    if value is None or value == {}:
-                        lower.placeholders.add(path)
+            _captured_defaults(mount.path + captured.prefix, captured, lower)
     lower.defaults = copy_tree(lower.values)
     return lower
+
+
+def _captured_defaults(base: Path, captured: Captured, lower: LowerLayers) -> None:
+    """A captured callable's parameters (declared), their defaults, then its extra entries."""
+    defaults = Source(Layer.DEFAULT, f"signature of {captured.name}")
+    extras = Source(Layer.DEFAULT, f"{captured.name} captured at {captured.origin}")
+    entries = [(p.name, p.default, defaults) for p in captured.signature.parameters if captured.add_defaults]
+    entries += [(name, value, extras) for name, value in captured.extra.items()]
+    for parameter in captured.signature.parameters:
+        lower.declared.add(base + (parameter.name,))
+        if parameter.doc:
+            lower.docs.setdefault(base + (parameter.name,), parameter.doc)
+    for name, value, source in entries:
+        if value is inspect.Parameter.empty:
+            continue  # a required parameter: declared, without a default
+        path = base + (name,)
+        value = normalize(value, path)
+        lower.store(path, value, source)
+        lower.declared.add(path)
+        if value is None or value == {}:
+            lower.placeholders.add(path)
 
 
 def _scope_layers(mounts: tuple[Mount, ...], fixed: FixedValues, lower: LowerLayers) -> LowerLayers:
@@ -278,4 +293,26 @@ def _hook_layer(
                 path = mount.path + relative  # as in sacred: a hook updates its own ingredient's config
                 if not fixed.covers(path):
                     lower.store(path, value, source)
+    return lower
+
+
+def _check_types(mounts: tuple[Mount, ...], lower: LowerLayers) -> LowerLayers:
+    """Every value a captured callable receives must fit its parameter's annotation."""
+    for mount in mounts:
+        for captured in mount.ingredient.captured_functions:
+            base = mount.path + captured.prefix
+            for parameter in captured.signature.parameters:
+                path = base + (parameter.name,)
+                value = get(lower.values, path)
+                if value is MISSING or parameter.annotation is inspect.Parameter.empty:
+                    continue
+                if not parameter.required and value == normalize(parameter.default, path):
+                    continue  # the signature's own default fits by definition (``x: dict = None``)
+                problem = annotation_problem(value, parameter.annotation)
+                if problem:
+                    where = lower.source_at_or_under(path)
+                    message = f"config entry '{format_path(path)}' ({where}): {problem} ({captured.display_name})"
+                    lower.refuse(ConfigTypeError, message)
+                else:
+                    lower.store(path, coerce_to(value, parameter.annotation))
     return lower

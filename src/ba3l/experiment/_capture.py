@@ -1,21 +1,23 @@
-"""Captured functions: arguments not passed are filled from the config.
+"""Captured callables: arguments not passed are filled from the config.
 
-``@ingredient.capture`` wraps a function in :class:`Captured`. When called inside a
-run (or any active call context), each parameter the caller did not pass is taken
-from the ingredient's config at ``<ingredient path>.<prefix>.<name>``; parameters
-named ``_config``, ``_log``, ``_run``, ``_seed`` and ``_rnd`` are injected. Explicit
-arguments always win. Outside any context the function is called as it is.
+``@ingredient.capture`` and ``ingredient.command(...)`` wrap a function or a class in
+:class:`Captured`. When called inside a run (or any active call context), each
+parameter the caller did not pass is taken from the ingredient's config at
+``<ingredient path>.<prefix>.<name>``; parameters named ``_config``, ``_log``, ``_run``,
+``_seed`` and ``_rnd`` are injected; ``static_args`` are passed as given and never
+become config. Explicit arguments always win. Outside any context the callable is
+called as it is. A callable named by an import string is imported when first needed.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ba3l.config import MISSING, ConfigError, Path, copy_tree, format_path, get, split_path
-from ba3l.config import SPECIAL_ARGUMENTS, capture_signature
+from ba3l.config import MISSING, ConfigError, Path, Signature, copy_tree, format_path, get, split_path
+from ba3l.config import SPECIAL_ARGUMENTS, capture_signature, import_object
 
 from ._context import active_context
 
@@ -28,25 +30,61 @@ class MissingConfigError(ConfigError, TypeError):
 
 
 class Captured:
-    """A function whose missing arguments come from its ingredient's config.
+    """A callable whose missing arguments come from its ingredient's config.
 
     Attributes:
-        function: the user's function.
         ingredient: the ingredient whose config it reads.
         prefix: the path inside the ingredient's config where its arguments live.
+        static_args: arguments always passed, kept out of the config.
+        extra: entries it adds to the config, at its prefix (``train=True``).
+        add_defaults: whether its parameters' defaults become config entries.
+        origin: ``file:line`` where it was captured.
     """
 
-    def __init__(self, function: Callable, ingredient: Ingredient, prefix: str | None = None):
-        self.function = function
+    def __init__(
+        self,
+        target: Callable | str,
+        ingredient: Ingredient,
+        prefix: str | None = None,
+        *,
+        static_args: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        add_defaults: bool | None = None,
+        origin: str = "",
+    ):
+        self._target = target
         self.ingredient = ingredient
         self.prefix: Path = split_path(prefix or "")
-        self.signature = capture_signature(function)
-        self._binder = inspect.signature(function)
-        self._wants = SPECIAL_ARGUMENTS.intersection(self._binder.parameters)
-        functools.update_wrapper(self, function)
+        self.static_args = dict(static_args or {})
+        self.extra = dict(extra or {})
+        self.add_defaults = bool(prefix) if add_defaults is None else add_defaults
+        self.origin = origin
+        if not isinstance(target, str):
+            functools.update_wrapper(self, target, updated=())  # a class's __dict__ is not ours to copy
+
+    @functools.cached_property
+    def function(self) -> Callable:
+        """The function or class itself (imported now if it was given as an import string)."""
+        return import_object(self._target) if isinstance(self._target, str) else self._target
+
+    @functools.cached_property
+    def signature(self) -> Signature:
+        """The parameters the config can fill (not static arguments)."""
+        whole = capture_signature(self.function)
+        return Signature(tuple(p for p in whole.parameters if p.name not in self.static_args))
+
+    @functools.cached_property
+    def _binder(self) -> inspect.Signature:
+        return inspect.signature(self.function)
+
+    @functools.cached_property
+    def _wants(self) -> frozenset[str]:
+        return SPECIAL_ARGUMENTS.intersection(self._binder.parameters)
 
     @property
     def name(self) -> str:
+        if isinstance(self._target, str):
+            return self._target.rpartition(".")[2]
         return self.function.__name__
 
     @property
@@ -61,10 +99,13 @@ class Captured:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         context = active_context()
         if context is None:
-            return self.function(*args, **kwargs)
+            return self.function(*args, **{**self.static_args, **kwargs})
         given = self._binder.bind_partial(*args, **kwargs).arguments
         for name in self._wants.difference(given):
             kwargs[name] = context.special(name, self)
+        for name, value in self.static_args.items():
+            if name not in given:
+                kwargs[name] = value
         kwargs.update(self.arguments_from(context.values, context.mount_path(self.ingredient), given))
         return self.function(*args, **kwargs)
 

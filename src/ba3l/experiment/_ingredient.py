@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple, overload
+from typing import Any, NamedTuple
 
 from ba3l.config import (
     ConfigDict,
@@ -120,34 +120,58 @@ class Ingredient:
 
     # functions ----------------------------------------------------------------
 
-    @overload
-    def capture(self, function: Callable) -> Captured: ...
-    @overload
-    def capture(self, function: None = None, *, prefix: str | None = None) -> Callable[[Callable], Captured]: ...
-
     def capture(self, function: Callable | None = None, *, prefix: str | None = None) -> Any:
         """Decorator: fill the function's missing arguments from this ingredient's config.
 
         With ``prefix``, arguments are read from ``<ingredient>.<prefix>.*`` and the
         parameters' defaults become config entries there (the lowest layer).
         """
+        origin = _caller(1)
+
         def wrap(fn: Callable) -> Captured:
-            captured = fn if isinstance(fn, Captured) else Captured(fn, self, prefix)
-            self.captured_functions.append(captured)
-            return captured
+            return self._register(fn if isinstance(fn, Captured) else Captured(fn, self, prefix, origin=origin))
 
         return wrap(function) if function is not None else wrap
 
     def command(
-        self, function: Callable | None = None, *, prefix: str | None = None, unobserved: bool = False
+        self,
+        function: Callable | str | None = None,
+        *,
+        prefix: str | None = None,
+        static_args: Mapping[str, Any] | None = None,
+        unobserved: bool = False,
+        add_default_args_config: bool = True,
+        **extra: Any,
     ) -> Any:
-        """Decorator: a captured function runnable by name from the command line."""
-        def wrap(fn: Callable) -> Captured:
-            captured = self.capture(fn, prefix=prefix)
-            self.commands[captured.name] = Command(captured, unobserved)
+        """A function or class, or the import string of one, runnable by name and built from config.
+
+        Every parameter with a default becomes a config entry under ``prefix`` (unless
+        ``add_default_args_config=False``); ``extra`` entries are added there too, also ones
+        the callable does not take (markers such as ``train=True``), and beat the defaults;
+        ``static_args`` are passed at every call and stay out of the config. Calling the
+        result builds the object; explicit arguments win. Also a decorator, with or
+        without arguments.
+
+        Example:
+            >>> make_loader = data.command(  # doctest: +SKIP
+            ...     "torch.utils.data.DataLoader", prefix="loader", static_args={"pin_memory": False},
+            ...     batch_size=64, train=True)
+        """
+        origin = _caller(1)
+
+        def wrap(target: Callable | str) -> Captured:
+            captured = Captured(
+                target, self, prefix, static_args=static_args, extra=extra,
+                add_defaults=add_default_args_config, origin=origin,
+            )
+            self.commands[captured.name] = Command(self._register(captured), unobserved)
             return captured
 
         return wrap(function) if function is not None else wrap
+
+    def _register(self, captured: Captured) -> Captured:
+        self.captured_functions.append(captured)
+        return captured
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path!r}>"
@@ -159,6 +183,10 @@ def _as_source(config: Mapping | str | os.PathLike | None, entries: Mapping, met
         raise ConfigError(f"{method}: give a dict, a file or keyword entries, not several")
     if isinstance(config, (str, os.PathLike)):
         return ConfigDict(load_config_file(config), display_path(os.fspath(config)))
-    caller = sys._getframe(2)
-    origin = f"{display_path(caller.f_code.co_filename)}:{caller.f_lineno}"
-    return ConfigDict(dict(config if config is not None else entries), origin)
+    return ConfigDict(dict(config if config is not None else entries), _caller(2))
+
+
+def _caller(depth: int) -> str:
+    """``file:line`` of the user's code ``depth`` calls above the caller of this function."""
+    frame = sys._getframe(depth + 1)
+    return f"{display_path(frame.f_code.co_filename)}:{frame.f_lineno}"

@@ -127,6 +127,13 @@ class LowerLayers:
             raise error(message)
         self.warnings.append(message)
 
+    def source_at_or_under(self, path: Path) -> Source | None:
+        """The source of the value at ``path``; for a dict, of its first entry that has one."""
+        entries = subtree(self.values, path)
+        if not entries:
+            return self.sources.get(path)
+        return next((self.sources[p] for p, _ in leaves(entries, path) if p in self.sources), None)
+
     def result(self) -> ResolvedConfig:
         present = {path for path, _ in leaves(self.values)}
         return ResolvedConfig(
