@@ -4,6 +4,7 @@ The public API, in one list. ``import ba3l`` stays light: no torch, numpy,
 Lightning or observer backend is imported here.
 """
 
+from ba3l.config import CMD as CMD
 from ba3l.config import ConfigError as ConfigError
 from ba3l.config import ConfigScope as ConfigScope
 from ba3l.experiment import ConfigRequest as ConfigRequest

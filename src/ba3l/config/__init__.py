@@ -25,6 +25,9 @@ from ._overrides import parse_value as parse_value
 from ._provenance import COMMAND_LINE as COMMAND_LINE
 from ._provenance import Layer as Layer
 from ._provenance import Source as Source
+from ._references import CMD as CMD
+from ._references import is_reference as is_reference
+from ._references import literal as literal
 from ._resolved import ResolvedConfig as ResolvedConfig
 from ._scope import ConfigDict as ConfigDict
 from ._scope import ConfigScope as ConfigScope

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._errors import ConfigError
+from ._references import is_reference
 from ._tree import Path, format_path
 
 _SCALARS = (str, int, float, bool)
@@ -109,8 +110,8 @@ def replacement_problem(old: Any, new: Any) -> str | None:
     ``None`` on either side, the same type, an int for a float, and list for tuple are
     fine; a bool is not an int; a dict replaces only a dict (or ``None``).
     """
-    if old is None or new is None:
-        return None
+    if old is None or new is None or is_reference(new):
+        return None  # a reference's command decides its type when it runs
     if isinstance(old, dict) != isinstance(new, dict):
         if isinstance(old, dict):
             return f"a dict cannot be replaced by {type_name(new)} {short_repr(new)}"

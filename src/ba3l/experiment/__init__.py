@@ -23,3 +23,4 @@ from ._invoke import Invocation as Invocation
 from ._invoke import invoke as invoke
 from ._mounts import Mount as Mount
 from ._mounts import list_mounts as list_mounts
+from ._references import find_command as find_command

@@ -22,6 +22,7 @@ from ba3l.config import (
     MISSING,
     annotation_problem,
     coerce_to,
+    is_reference,
     ConfigTypeError,
     Layer,
     Path,
@@ -46,6 +47,7 @@ from ._capture import Captured
 from ._ingredient import ConfigSource, Ingredient
 from ._layers import FixedValues, LowerLayers, ParentWrites, prefixes
 from ._mounts import Mount, list_mounts, named_config_table, owner_of
+from ._references import check_references
 
 SEED_DOC = "the random seed for this experiment"
 
@@ -87,7 +89,9 @@ def resolve(root: Ingredient, request: ConfigRequest = ConfigRequest(), logger: 
     lower = _scope_layers(mounts, fixed, _default_layer(mounts, request.force))
     lower = _check_declared(fixed, _lay_fixed(fixed, lower))
     lower = _hook_layer(mounts, fixed, lower, request.command, logger)
-    return _check_types(mounts, lower).result()
+    lower = _check_types(mounts, lower)
+    check_references(mounts, lower.values)
+    return lower.result()
 
 
 # the update and named-config layers -----------------------------------------------
@@ -304,7 +308,7 @@ def _check_types(mounts: tuple[Mount, ...], lower: LowerLayers) -> LowerLayers:
             for parameter in captured.signature.parameters:
                 path = base + (parameter.name,)
                 value = get(lower.values, path)
-                if value is MISSING or parameter.annotation is inspect.Parameter.empty:
+                if value is MISSING or parameter.annotation is inspect.Parameter.empty or is_reference(value):
                     continue
                 if not parameter.required and value == normalize(parameter.default, path):
                     continue  # the signature's own default fits by definition (``x: dict = None``)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ba3l.config import MISSING, ConfigError, Path, Signature, copy_tree, format_path, get, split_path
-from ba3l.config import SPECIAL_ARGUMENTS, capture_signature, import_object
+from ba3l.config import SPECIAL_ARGUMENTS, capture_signature, import_object, is_reference, literal
 
 from ._context import active_context
 
@@ -106,11 +106,16 @@ class Captured:
         for name, value in self.static_args.items():
             if name not in given:
                 kwargs[name] = value
-        kwargs.update(self.arguments_from(context.values, context.mount_path(self.ingredient), given))
+        found = self.arguments_from(context.values, context.mount_path(self.ingredient), given)
+        for name, (path, value) in found.items():
+            kwargs[name] = context.call_reference(value, path) if is_reference(value) else literal(value)
         return self.function(*args, **kwargs)
 
-    def arguments_from(self, values: dict, mount_path: Path, given: Collection[str] = ()) -> dict[str, Any]:
-        """The arguments not in ``given`` that the config at ``mount_path`` holds, as copies.
+    def arguments_from(
+        self, values: dict, mount_path: Path, given: Collection[str] = ()
+    ) -> dict[str, tuple[Path, Any]]:
+        """The arguments not in ``given`` that the config at ``mount_path`` holds: their
+        config paths and copies of their values (references not yet run).
 
         Raises:
             MissingConfigError: a required argument is neither given nor in the config.
@@ -122,7 +127,7 @@ class Captured:
                 continue
             value = get(values, base + (parameter.name,))
             if value is not MISSING:
-                found[parameter.name] = copy_tree(value)
+                found[parameter.name] = (base + (parameter.name,), copy_tree(value))
             elif parameter.required:
                 owner = f"ingredient '{format_path(mount_path)}'" if mount_path else "the experiment"
                 raise MissingConfigError(

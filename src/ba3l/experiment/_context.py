@@ -36,6 +36,9 @@ class CallContext(Protocol):
     def special(self, name: str, captured: Captured) -> Any:
         """The value of an injected argument (``_run``, ``_log``, ``_seed``, ``_rnd``, ``_config``)."""
 
+    def call_reference(self, reference: str, path: Path) -> Any:
+        """Run the command ``reference`` (found at config ``path``) names; return its result."""
+
 
 _active: ContextVar[CallContext | None] = ContextVar("ba3l_call_context", default=None)
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ba3l.config import ConfigError, Path, copy_tree, from_leaves, leaves_of, subtree
-from ba3l.experiment import Captured, Command, ConfigRequest, Ingredient, Options, activated, list_mounts
+from ba3l.experiment import Captured, Command, ConfigRequest, Ingredient, Options, activated, find_command, list_mounts
 
 from ._observer import RunObserver, RunRecord
 
@@ -62,7 +62,8 @@ class Run:
         self.fail_trace: tuple[str, ...] = ()
         self.info: dict = {}
         self.logger = experiment.logger
-        self._paths = {id(m.ingredient): m.path for m in list_mounts(experiment)}
+        self._mounts = list_mounts(experiment)
+        self._paths = {id(m.ingredient): m.path for m in self._mounts}
         self._seeders: dict[int, random.Random] = {}
 
     # the call context captured functions read -----------------------------------
@@ -92,6 +93,11 @@ class Run:
             return self.logger
         seed = self._seeder(captured).randrange(2**31)
         return seed if name == "_seed" else random.Random(seed)
+
+    def call_reference(self, reference: str, path: Path) -> Any:
+        """Run the command a reference names (with its own config) and return its result."""
+        _, command = find_command(self._mounts, reference, path)
+        return command.captured()
 
     def _seeder(self, captured: Captured) -> random.Random:
         """Each function gets its own seed sequence, fixed by the run's seed and its name."""
