@@ -17,6 +17,7 @@ from ._context import CallContext as CallContext
 from ._context import activated as activated
 from ._context import active_context as active_context
 from ._experiment import Experiment as Experiment
+from ._groups import IngredientGroup as IngredientGroup
 from ._ingredient import Command as Command
 from ._ingredient import Ingredient as Ingredient
 from ._invoke import Invocation as Invocation

@@ -23,6 +23,7 @@ from ba3l.config import (
     annotation_problem,
     coerce_to,
     is_reference,
+    ConfigError,
     ConfigTypeError,
     Layer,
     Path,
@@ -139,14 +140,15 @@ def _default_layer(mounts: tuple[Mount, ...], force: bool) -> LowerLayers:
     lower.store(("seed",), int.from_bytes(os.urandom(4), "big") >> 1, Source(Layer.DEFAULT, "built-in"))
     lower.docs[("seed",)] = SEED_DOC
     lower.declared.add(("seed",))
+    owners: dict[Path, Captured] = {}
     for mount in mounts:
         for captured in mount.ingredient.captured_functions:
-            _captured_defaults(mount.path + captured.prefix, captured, lower)
+            _captured_defaults(mount.path + captured.prefix, captured, lower, owners)
     lower.defaults = copy_tree(lower.values)
     return lower
 
 
-def _captured_defaults(base: Path, captured: Captured, lower: LowerLayers) -> None:
+def _captured_defaults(base: Path, captured: Captured, lower: LowerLayers, owners: dict[Path, Captured]) -> None:
     """A captured callable's parameters (declared), their defaults, then its extra entries."""
     defaults = Source(Layer.DEFAULT, f"signature of {captured.name}")
     extras = Source(Layer.DEFAULT, f"{captured.name} captured at {captured.origin}")
@@ -161,10 +163,23 @@ def _captured_defaults(base: Path, captured: Captured, lower: LowerLayers) -> No
             continue  # a required parameter: declared, without a default
         path = base + (name,)
         value = normalize(value, path)
+        _refuse_two_defaults(path, value, captured, owners, lower)
         lower.store(path, value, source)
         lower.declared.add(path)
         if value is None or value == {}:
             lower.placeholders.add(path)
+
+
+def _refuse_two_defaults(
+    path: Path, value: Any, captured: Captured, owners: dict[Path, Captured], lower: LowerLayers
+) -> None:
+    """Two callables may share a config entry, but not with different defaults."""
+    other = owners.setdefault(path, captured)
+    if other is not captured and get(lower.values, path) != value:
+        raise ConfigError(
+            f"config entry '{format_path(path)}' gets the default {get(lower.values, path)!r} from "
+            f"{other.display_name} and {value!r} from {captured.display_name}; give one of them a prefix"
+        )
 
 
 def _scope_layers(mounts: tuple[Mount, ...], fixed: FixedValues, lower: LowerLayers) -> LowerLayers:

@@ -15,12 +15,14 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ba3l.config import ResolvedConfig, UsageError, did_you_mean, split_path
+from ba3l.config import ConfigError, ResolvedConfig, UsageError, did_you_mean, split_path, subtree
 
 from ._assembly import ConfigRequest, Update, resolve
 from ._builtins import BUILTINS
 from ._capture import Captured
 from ._commandline import Options
+from ._context import active_context
+from ._groups import IngredientGroup
 from ._ingredient import Command, Ingredient
 from ._mounts import command_table, list_mounts
 
@@ -62,6 +64,53 @@ class Experiment(Ingredient):
         self.observers: list[Any] = []
         self.default_command: str | None = None
         self._logger: Any = None
+
+    @property
+    def datasets(self) -> IngredientGroup:
+        """Ba3l's dataset ingredients: ``ex.datasets.train`` is made when first used."""
+        return self._group("datasets")
+
+    @property
+    def models(self) -> IngredientGroup:
+        """Ba3l's model ingredients: ``ex.models.net`` is made when first used."""
+        return self._group("models")
+
+    def _group(self, name: str) -> IngredientGroup:
+        for child in self.ingredients:
+            if child.path == name:
+                return child  # type: ignore[return-value]
+        group = IngredientGroup(name)
+        self.ingredients.append(group)
+        return group
+
+    def get_dataloaders(self, markers: Mapping[str, Any] | None = None) -> Any:
+        """Build the data loaders of ``ex.datasets`` whose config has all ``markers``
+        (``{"train": True}``): the loader when one matches, else a dict by dataset name.
+        Call it inside a run (or ``invoke``): the loaders are built from the run's config.
+
+        Raises:
+            ConfigError: no dataset's config has the markers.
+        """
+        context = active_context()
+        if context is None:
+            raise ConfigError("get_dataloaders() builds loaders from a run's config: call it inside a run")
+        wanted = dict(markers or {})
+        found = {
+            child.path: child.commands["iter"].captured()
+            for child in self.datasets.ingredients
+            if "iter" in child.commands and _has_markers(subtree(context.values, ("datasets", child.path)), wanted)
+        }
+        if not found:
+            raise ConfigError(f"no dataset under 'datasets' has {wanted} in its config")
+        return next(iter(found.values())) if len(found) == 1 else found
+
+    def get_train_dataloaders(self) -> Any:
+        """The loaders marked ``train=True``."""
+        return self.get_dataloaders({"train": True})
+
+    def get_val_dataloaders(self) -> Any:
+        """The loaders marked ``validate=True``."""
+        return self.get_dataloaders({"validate": True})
 
     @property
     def logger(self) -> Any:
@@ -159,6 +208,10 @@ class Experiment(Ingredient):
         from ba3l.run import start_run  # the seam to the run layer, taken only when a run starts
 
         return start_run(self, command, config, options, request)
+
+
+def _has_markers(config: Mapping[str, Any], markers: Mapping[str, Any]) -> bool:
+    return all(config.get(key) == value for key, value in markers.items())
 
 
 def _main_file() -> str | None:

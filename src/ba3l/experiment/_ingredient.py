@@ -169,6 +169,16 @@ class Ingredient:
 
         return wrap(function) if function is not None else wrap
 
+    def iter(self, target: Callable | str, *, static_args: Mapping[str, Any] | None = None, **extra: Any) -> Captured:
+        """Ba3l's data loader command: ``target``'s arguments become this ingredient's config,
+        and the command is called ``iter``. Marker entries (``train=True``, ``validate=True``)
+        let ``ex.get_dataloaders`` find it.
+        """
+        origin = _caller(1)
+        captured = Captured(target, self, static_args=static_args, extra=extra, add_defaults=True, origin=origin)
+        self.commands["iter"] = Command(self._register(captured))
+        return captured
+
     def _register(self, captured: Captured) -> Captured:
         self.captured_functions.append(captured)
         return captured

@@ -15,7 +15,20 @@ import traceback
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ba3l.config import ConfigError, Path, copy_tree, from_leaves, leaves_of, subtree
+from ba3l.config import (
+    MISSING,
+    ConfigError,
+    Path,
+    copy_tree,
+    did_you_mean,
+    format_path,
+    from_leaves,
+    get,
+    leaves,
+    leaves_of,
+    split_path,
+    subtree,
+)
 from ba3l.experiment import Captured, Command, ConfigRequest, Ingredient, Options, activated, find_command, list_mounts
 
 from ._observer import RunObserver, RunRecord
@@ -93,6 +106,22 @@ class Run:
             return self.logger
         seed = self._seeder(captured).randrange(2**31)
         return seed if name == "_seed" else random.Random(seed)
+
+    def get_command_function(self, name: str) -> Captured:
+        """The command called ``name`` (dotted: ``"datasets.train.iter"``), to call in this run."""
+        return self.experiment.find_command(name).captured
+
+    def get_config_path_value(self, path: str) -> Any:
+        """A copy of the config value at the dotted ``path``.
+
+        Raises:
+            ConfigError: there is no such entry (with the nearest keys).
+        """
+        value = get(self.values, split_path(path))
+        if value is MISSING:
+            keys = (format_path(p) for p, _ in leaves(self.values))
+            raise ConfigError(f"no config entry '{path}'{did_you_mean(path, keys)}")
+        return copy_tree(value)
 
     def call_reference(self, reference: str, path: Path) -> Any:
         """Run the command a reference names (with its own config) and return its result."""
