@@ -1,0 +1,303 @@
+"""Saved configs replay: ``save_config`` then ``with saved.json`` rebuilds the same config.
+
+Property-based (hypothesis): each example builds an experiment from generated config
+dicts (root, an ingredient, a sub-ingredient), module-level config scopes with derived
+entries, a parent write, a config hook, a captured class with signature defaults and
+extra entries, command references, and generated named configs; it then saves the
+config for a generated selection of named configs and updates (type-compatible
+changes of existing keys, ``+new.key=value`` additions) and checks that replaying the
+saved file gives the very same file, byte for byte, seed included.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ba3l import CMD, Experiment, Ingredient, invoke
+from ba3l.config import get, is_reference, leaves, parse_assignment
+from ba3l.experiment import ConfigRequest, Update
+
+# -- the fixed part of every generated experiment -------------------------------------
+
+
+def root_scope():
+    """A small network."""
+    hidden = 16  # hidden units
+    width = 2 * hidden  # derived: follows hidden
+    label = f"mlp{hidden}"  # derived text
+    optimizer = {"kind": "adam", "betas": (0.9, 0.999)}
+    hooked = 0  # replaced by the config hook
+    data = {"shuffle": False}  # a parent write into the ingredient
+
+
+def data_scope():
+    size = 10  # examples
+    steps = 3 * size  # derived: follows size
+    shuffle = True  # the root's write wins
+
+
+def wide():
+    """A wider network (a named config scope)."""
+    hidden = 64
+    width = 3 * hidden
+
+
+class Model:
+    """A model built from config.
+
+    Args:
+        dataset: the examples.
+        width: units per layer.
+        rate: the learning rate.
+        act: the activation.
+        bias: whether layers have a bias.
+        sizes: layer sizes.
+        head: anything.
+    """
+
+    def __init__(
+        self,
+        dataset=CMD("/data.train_set"),
+        width: int = 8,
+        rate: float = 0.5,
+        act: str = "relu",
+        bias: bool = True,
+        sizes: list = (1, 2),
+        head=None,
+        secret=None,
+    ):
+        self.dataset, self.width, self.rate, self.act = dataset, width, rate, act
+        self.bias, self.sizes, self.head, self.secret = bias, sizes, head, secret
+
+
+RESERVED = {
+    "seed", "hidden", "width", "label", "optimizer", "hooked", "data", "model", "source", "size",
+    "steps", "shuffle", "dataset", "cache", "origin", "rate", "act", "bias", "sizes", "head", "secret",
+}
+NAMED = ("wide", "small", "big", "data.tiny")
+
+
+class Spec(NamedTuple):
+    """The generated parts of an experiment."""
+
+    root: dict
+    data: dict
+    cache: dict
+    extra: dict
+
+
+def build(spec: Spec) -> Experiment:
+    """An experiment with every kind of config source; named configs are added later."""
+    cache = Ingredient("cache")
+    cache.add_config({**spec.cache, "origin": CMD("train_set")})  # bare: found in the parent
+    data = Ingredient("data", ingredients=[cache])
+    data.config(data_scope)
+    data.add_config({**spec.data, "dataset": CMD(".train_set")})
+
+    @data.command
+    def train_set(size):
+        return list(range(size))
+
+    ex = Experiment("round_trip", ingredients=[data])
+    ex.config(root_scope)
+    ex.add_config({**spec.root, "source": CMD("/data.train_set")})
+    ex.named_config(wide)
+    ex.command(Model, prefix="model", static_args={"secret": "kept out"}, **spec.extra)
+
+    @ex.config_hook
+    def hook(config, command, logger):
+        return {"hooked": config["hidden"] + 1}
+
+    @ex.main
+    def main():
+        return 0
+
+    return ex
+
+
+# -- strategies -------------------------------------------------------------------------
+
+KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,5}", fullmatch=True).filter(lambda key: key not in RESERVED)
+TEXT = st.text(max_size=8).filter(lambda text: not is_reference(text))
+FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+SCALARS = st.none() | st.booleans() | st.integers() | FLOATS | TEXT
+VALUES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3), max_leaves=6
+)
+CONFIGS = st.dictionaries(KEYS, VALUES, max_size=4)
+SPECS = st.builds(Spec, CONFIGS, CONFIGS, CONFIGS, CONFIGS)
+
+ANYWHERE = ("@/data.train_set", "@/main", "@main", "@@not a reference")
+
+
+def references(path: tuple[str, ...]) -> tuple[str, ...]:
+    """References that name an existing command from ``path``, and that make no cycle."""
+    if path[:2] == ("data", "cache"):
+        return ANYWHERE + ("@train_set",)  # bare: looked up in data.cache, then in data
+    if path[:1] == ("data",):
+        return ANYWHERE + ("@.train_set", "@train_set")
+    return ANYWHERE
+
+
+def compatible(old: Any, path: tuple[str, ...]) -> st.SearchStrategy:
+    """A value that may replace ``old``: the same type, an int for a float, anything for None."""
+    refs = st.sampled_from(references(path))
+    if old is None:
+        return VALUES | refs
+    if isinstance(old, bool):
+        return st.booleans()
+    if isinstance(old, int):
+        return st.integers()
+    if isinstance(old, float):
+        return FLOATS | st.integers(-(2**53), 2**53)
+    if isinstance(old, str):
+        return TEXT | refs
+    if isinstance(old, list):
+        return st.lists(VALUES, max_size=3)
+    return st.dictionaries(KEYS, VALUES, max_size=3)  # an empty dict: a placeholder
+
+
+@st.composite
+def changes(draw, baseline: dict, under: tuple[str, ...] = (), most: int = 4) -> dict:
+    """A nested dict of type-compatible new values for leaves of ``baseline`` under ``under``."""
+    paths = [path for path, _ in leaves(baseline) if path[: len(under)] == under and path != ("seed",)]
+    out: dict = {}
+    for path in draw(st.lists(st.sampled_from(paths), max_size=most, unique=True)):
+        node = out
+        for key in path[len(under) : -1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = draw(compatible(get(baseline, path), path))
+    return out
+
+
+def token(path: tuple[str, ...], value: Any, add: bool = False) -> str:
+    return ("+" if add else "") + ".".join(path) + "=" + repr(value)
+
+
+@st.composite
+def command_lines(draw, baseline: dict) -> list[str]:
+    """Named configs, then updates of existing keys and additions of new ones, shuffled."""
+    words = draw(st.lists(st.sampled_from(NAMED), max_size=3))
+    leaf_paths = [path for path, _ in leaves(baseline)]
+    nodes = [()] + sorted({path[:i] for path in leaf_paths for i in range(1, len(path))})
+    updates = []
+    for path in draw(st.lists(st.sampled_from(leaf_paths), max_size=4)):
+        updates.append(token(path, draw(compatible(get(baseline, path), path))))
+    for parent in draw(st.lists(st.sampled_from(nodes), max_size=3)):
+        path = parent + tuple("new_" + key for key in draw(st.lists(KEYS, min_size=1, max_size=2)))
+        value = draw(VALUES | st.sampled_from(references(path)))
+        updates.append(token(path, value, add=True))
+    return words + draw(st.permutations(updates))
+
+
+@st.composite
+def cases(draw) -> tuple[Experiment, list[str]]:
+    """A generated experiment with generated named configs, and a command line for it."""
+    ex = build(draw(SPECS))
+    baseline = ex.resolve_config().values
+    ex.add_named_config("small", draw(changes(baseline)))
+    ex.add_named_config("big", draw(changes(baseline)))
+    data = next(child for child in ex.ingredients if child.path == "data")
+    data.add_named_config("tiny", draw(changes(baseline, ("data",))))
+    return ex, draw(command_lines(baseline))
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def save(ex: Experiment, path: Path, words: list[str]) -> str:
+    """``save_config PATH with WORDS``; the saved text."""
+    result = invoke(ex, ["save_config", str(path), "with", *words])
+    assert result.exit_code == 0, (words, result.stderr)
+    assert result.stdout == f"saved the config to {path}\n"
+    return path.read_text(encoding="utf-8")
+
+
+def as_updates(words: list[str]) -> tuple[tuple[str, ...], tuple[Update, ...]]:
+    """The named configs and updates of ``words``, as a ``ConfigRequest`` takes them."""
+    named = tuple(word for word in words if "=" not in word)
+    assignments = [parse_assignment(word) for word in words if "=" in word]
+    return named, tuple(Update(a.path, a.value, "command line", a.add) for a in assignments)
+
+
+def dumped(values: dict) -> str:
+    """The text ``save_config`` writes for ``values`` as JSON (key order included)."""
+    return json.dumps(values, indent=2, ensure_ascii=False) + "\n"
+
+
+# -- properties -----------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(cases())
+def test_a_saved_config_replays_to_the_same_file(case):
+    ex, words = case
+    with tempfile.TemporaryDirectory() as folder:
+        first, second = Path(folder, "first.json"), Path(folder, "second.json")
+        text = save(ex, first, words)
+        assert save(ex, second, [str(first)]) == text
+        printed = invoke(ex, ["print_config", "with", str(first)])
+        assert printed.exit_code == 0, printed.stderr
+        assert "seed = " in printed.stdout
+
+
+@SETTINGS
+@given(cases())
+def test_the_saved_file_holds_the_resolved_config(case):
+    ex, words = case
+    with tempfile.TemporaryDirectory() as folder:
+        first = Path(folder, "first.json")
+        text = save(ex, first, words)
+    saved = json.loads(text)
+    named, updates = as_updates(words)
+    seed = Update(("seed",), saved["seed"], "test")
+    assert dumped(ex.resolve_config(ConfigRequest(named, updates + (seed,))).values) == text
+    replayed = ex.resolve_config(ConfigRequest(updates=(Update((), saved, "file", add=True, warn_new=True),)))
+    assert dumped(replayed.values) == text
+
+
+@SETTINGS
+@given(cases())
+def test_a_yaml_save_replays_like_the_json_one(case):
+    ex, words = case
+    with tempfile.TemporaryDirectory() as folder:
+        first_yaml, first_json, again = (Path(folder, name) for name in ("first.yaml", "first.json", "again.json"))
+        seed = yaml.safe_load(save(ex, first_yaml, words))["seed"]
+        text = save(ex, first_json, [*words, f"seed={seed}"])
+        assert save(ex, again, [str(first_yaml)]) == text
+
+
+# -- one example, spelled out ----------------------------------------------------------------
+
+
+def test_every_feature_in_one_replay(tmp_path):
+    ex = build(Spec({"tags": ["a", 1]}, {"batch": 4}, {"keep": {"max": 2.5}}, {"train": True}))
+    ex.add_named_config("small", {"hidden": 4, "data": {"batch": 2}})
+    words = [
+        "wide", "small", "width=7", "model.rate=2", "data.cache.keep.max=3", "model.dataset=@/main",
+        "+new_run.note='first'", "+data.new_tag=@.train_set",
+    ]
+    text = save(ex, tmp_path / "first.json", words)
+    saved = json.loads(text)
+    assert {key: saved[key] for key in ("hidden", "width", "label", "hooked", "source")} == {
+        "hidden": 4, "width": 7, "label": "mlp4", "hooked": 5, "source": "@/data.train_set",
+    }
+    assert saved["model"] == {
+        "dataset": "@/main", "width": 8, "rate": 2.0, "act": "relu", "bias": True, "sizes": [1, 2],
+        "head": None, "train": True,
+    }
+    assert saved["data"]["batch"] == 2 and saved["data"]["shuffle"] is False and saved["data"]["steps"] == 30
+    assert saved["data"]["cache"] == {"keep": {"max": 3}, "origin": "@train_set"}
+    assert saved["data"]["new_tag"] == "@.train_set" and saved["new_run"] == {"note": "first"}
+    replay = invoke(ex, ["save_config", str(tmp_path / "second.json"), "with", str(tmp_path / "first.json")])
+    assert replay.exit_code == 0, replay.stderr
+    assert (tmp_path / "second.json").read_text(encoding="utf-8") == text
