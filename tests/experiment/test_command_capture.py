@@ -187,3 +187,16 @@ def test_lightnings_trainer_becomes_config():
     trainer = ex.resolve_config().values["trainer"]
     assert trainer["max_epochs"] is None and trainer["accelerator"] == "auto"
     assert {"devices", "precision", "logger", "enable_progress_bar", "default_root_dir"} <= set(trainer)
+
+
+def test_an_annotation_decides_over_the_defaults_type():
+    ex = Experiment("union")
+
+    @ex.command(prefix="m")
+    def model(z: int | str = 3, rate: float = 0.5):
+        return z
+
+    assert ex.resolve_config(updates(m__z="abc")).values["m"]["z"] == "abc"
+    with pytest.raises(ConfigTypeError) as error:
+        ex.resolve_config(updates(m__rate="fast"))
+    assert str(error.value) == "config entry 'm.rate' (command line): expected float, got str 'fast' (model)"

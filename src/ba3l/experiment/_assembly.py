@@ -156,6 +156,8 @@ def _captured_defaults(base: Path, captured: Captured, lower: LowerLayers, owner
     entries += [(name, value, extras) for name, value in captured.extra.items()]
     for parameter in captured.signature.parameters:
         lower.declared.add(base + (parameter.name,))
+        if parameter.annotation is not inspect.Parameter.empty:
+            lower.annotated.add(base + (parameter.name,))
         if parameter.doc:
             lower.docs.setdefault(base + (parameter.name,), parameter.doc)
     for name, value, source in entries:
@@ -244,6 +246,9 @@ def _override_check(
 
 
 def _checked(path: Path, old: Any, new: Any, source: Source, lower: LowerLayers) -> Any:
+    """``new`` may replace ``old`` if its type fits: the annotation's, checked last, or else the old value's."""
+    if path in lower.annotated:
+        return new
     problem = replacement_problem(old, new)
     if problem:
         lower.refuse(ConfigTypeError, f"config entry '{format_path(path)}' ({source}): {problem}")

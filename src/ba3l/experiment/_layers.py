@@ -100,6 +100,7 @@ class LowerLayers:
         self.values: dict = {}
         self.sources: dict[Path, Source] = {}
         self.declared: set[Path] = set()
+        self.annotated: set[Path] = set()  # entries a parameter's annotation types (checked last)
         self.placeholders: set[Path] = set()
         self.docs: dict[Path, str] = {}
         self.scope_docs: list[tuple[Path, str]] = []
