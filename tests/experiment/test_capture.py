@@ -304,3 +304,26 @@ def test_a_thread_sees_the_run_only_in_a_copy_of_the_context():
 
     ex.run()
     assert seen == {"plain": None, "copied": 7}
+
+
+def test_captured_callables_read_a_configured_context_outside_a_run():
+    data = Ingredient("data")
+
+    @data.config
+    def data_config():
+        batch_size = 64
+
+    @data.capture
+    def describe(batch_size, _seed, _run):
+        return batch_size, _seed, _run
+
+    ex = Experiment("notebook", ingredients=[data])
+    with ex.configured({"data.batch_size": 8, "seed": 3}) as context:
+        batch_size, seed, run = describe()
+        again = describe()[1]
+    assert (batch_size, run) == (8, None)
+    assert context.config.values["data"] == {"batch_size": 8}
+    assert seed != again  # a sequence per callable, as in a run
+    with ex.configured({"seed": 3}):
+        assert describe()[1] == seed  # fixed by the seed and the callable's name
+    assert describe(batch_size=1, _seed=0, _run=None) == (1, 0, None)  # outside: a plain call

@@ -12,7 +12,8 @@ from __future__ import annotations
 import inspect
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ba3l.config import ConfigError, ResolvedConfig, UsageError, did_you_mean, split_path, subtree
@@ -21,7 +22,8 @@ from ._assembly import ConfigRequest, Update, resolve
 from ._builtins import BUILTINS
 from ._capture import Captured
 from ._commandline import Options
-from ._context import active_context
+from ._config_context import ConfigContext
+from ._context import activated, active_context
 from ._groups import IngredientGroup
 from ._ingredient import Command, Ingredient
 from ._mounts import command_table, list_mounts
@@ -170,12 +172,26 @@ class Experiment(Ingredient):
         options = options or Options()
         name = command_name or self.default_command
         command = self.find_command(name)
-        updates = tuple(
-            Update(split_path(key.removeprefix("+")), value, "config_updates", key.startswith("+"))
-            for key, value in (config_updates or {}).items()
-        )
-        request = ConfigRequest(tuple(named_configs), updates, name or "", options.force)
+        request = _request(config_updates, named_configs, name or "", options.force)
         return self.start(command, self.resolve_config(request), options, request)
+
+    @contextmanager
+    def configured(
+        self, config_updates: Mapping[str, Any] | None = None, named_configs: Sequence[str] = ()
+    ) -> Iterator[ConfigContext]:
+        """Within the ``with`` block, captured callables read this config: no run, nothing recorded.
+
+        For a notebook or a test. ``_run`` is ``None``; ``_seed``, ``_rnd``, ``_log``,
+        ``_config`` and command references work as in a run.
+
+        Example:
+            >>> with ex.configured({"data.batch_size": 8}) as context:   # doctest: +SKIP
+            ...     loader = make_loader()
+            ...     context.config.values["data"]
+        """
+        config = self.resolve_config(_request(config_updates, named_configs))
+        with activated(ConfigContext(self, config)) as context:
+            yield context
 
     # pieces the front end and tools use ------------------------------------------
 
@@ -208,6 +224,17 @@ class Experiment(Ingredient):
         from ba3l.run import start_run  # the seam to the run layer, taken only when a run starts
 
         return start_run(self, command, config, options, request)
+
+
+def _request(
+    config_updates: Mapping[str, Any] | None, named_configs: Sequence[str], command: str = "", force: bool = False
+) -> ConfigRequest:
+    """A request from Python: dotted or nested keys; a leading ``+`` adds a key on purpose."""
+    updates = tuple(
+        Update(split_path(key.removeprefix("+")), value, "config_updates", key.startswith("+"))
+        for key, value in (config_updates or {}).items()
+    )
+    return ConfigRequest(tuple(named_configs), updates, command, force)
 
 
 def _has_markers(config: Mapping[str, Any], markers: Mapping[str, Any]) -> bool:

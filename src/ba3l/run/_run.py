@@ -9,27 +9,13 @@ fail are logged and never stop the run.
 from __future__ import annotations
 
 import enum
-import hashlib
 import random
 import traceback
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ba3l.config import (
-    MISSING,
-    ConfigError,
-    Path,
-    copy_tree,
-    did_you_mean,
-    format_path,
-    from_leaves,
-    get,
-    leaves,
-    leaves_of,
-    split_path,
-    subtree,
-)
-from ba3l.experiment import Captured, Command, ConfigRequest, Ingredient, Options, activated, find_command, list_mounts
+from ba3l.config import from_leaves, leaves_of
+from ba3l.experiment import Captured, Command, ConfigContext, ConfigRequest, Options, activated
 
 from ._observer import RunObserver, RunRecord
 
@@ -48,8 +34,12 @@ class Status(str, enum.Enum):
     INTERRUPTED = "INTERRUPTED"
 
 
-class Run:
+class Run(ConfigContext):
     """One execution of a command. Created and executed by :func:`start_run`.
+
+    As the active :class:`ConfigContext` while its command runs, it gives captured
+    callables their config, their injected values (``_run`` is the run itself) and the
+    results of command references.
 
     Attributes:
         name: the experiment name the run is recorded under (``-n NAME``, else the experiment's).
@@ -61,10 +51,9 @@ class Run:
 
     def __init__(self, experiment: Experiment, command: Command, config: ResolvedConfig,
                  observers: list[RunObserver], meta: dict, run_id: Any = None, name: str | None = None):
-        self.experiment = experiment
+        super().__init__(experiment, config)
         self.name = name or experiment.name
         self.command = command
-        self.config = config
         self.observers = observers
         self.meta = meta
         self.id = run_id
@@ -75,65 +64,9 @@ class Run:
         self.fail_trace: tuple[str, ...] = ()
         self.info: dict = {}
         self.logger = experiment.logger
-        self._mounts = list_mounts(experiment)
-        self._paths = {id(m.ingredient): m.path for m in self._mounts}
-        self._seeders: dict[int, random.Random] = {}
-
-    # the call context captured functions read -----------------------------------
-
-    @property
-    def values(self) -> dict:
-        return self.config.values
-
-    @property
-    def seed(self) -> int:
-        return int(self.config.values["seed"])
-
-    def mount_path(self, ingredient: Ingredient) -> Path:
-        if id(ingredient) not in self._paths:
-            raise ConfigError(
-                f"ingredient '{ingredient.path}' is not part of experiment '{self.experiment.name}'; "
-                "give it in ingredients=[...] of the experiment or of one of its ingredients"
-            )
-        return self._paths[id(ingredient)]
 
     def special(self, name: str, captured: Captured) -> Any:
-        if name == "_run":
-            return self
-        if name == "_config":
-            return copy_tree(subtree(self.values, self.mount_path(captured.ingredient)))
-        if name == "_log":
-            return self.logger
-        seed = self._seeder(captured).randrange(2**31)
-        return seed if name == "_seed" else random.Random(seed)
-
-    def get_command_function(self, name: str) -> Captured:
-        """The command called ``name`` (dotted: ``"datasets.train.iter"``), to call in this run."""
-        return self.experiment.find_command(name).captured
-
-    def get_config_path_value(self, path: str) -> Any:
-        """A copy of the config value at the dotted ``path``.
-
-        Raises:
-            ConfigError: there is no such entry (with the nearest keys).
-        """
-        value = get(self.values, split_path(path))
-        if value is MISSING:
-            keys = (format_path(p) for p, _ in leaves(self.values))
-            raise ConfigError(f"no config entry '{path}'{did_you_mean(path, keys)}")
-        return copy_tree(value)
-
-    def call_reference(self, reference: str, path: Path) -> Any:
-        """Run the command a reference names (with its own config) and return its result."""
-        _, command = find_command(self._mounts, reference, path)
-        return command.captured()
-
-    def _seeder(self, captured: Captured) -> random.Random:
-        """Each function gets its own seed sequence, fixed by the run's seed and its name."""
-        if id(captured) not in self._seeders:
-            digest = hashlib.sha256(f"{self.seed}:{captured.qualified_name}".encode()).digest()
-            self._seeders[id(captured)] = random.Random(int.from_bytes(digest[:8], "big"))
-        return self._seeders[id(captured)]
+        return self if name == "_run" else super().special(name, captured)
 
     # lifecycle -----------------------------------------------------------------
 
