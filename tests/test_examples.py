@@ -1,0 +1,48 @@
+"""The examples run as the docs and the demo show them."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=EXAMPLES, capture_output=True, text=True, timeout=120)
+
+
+def test_quickstart_prints_its_config_and_runs():
+    shown = run("quickstart.py", "print_config", "with", "big", "data.small")
+    assert shown.returncode == 0, shown.stderr
+    assert "hidden = 512" in shown.stdout and "batch_size = 8" in shown.stdout
+    ran = run("quickstart.py", "with", "hidden=64", "-u")
+    assert ran.returncode == 0 and ran.stdout == "2 layers of 64 (width 128), lr=0.001\n"
+
+
+def test_ba3l_style_builds_its_loaders_and_model_from_config():
+    ran = run("ba3l_style.py", "with", "small", "big", "-u")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "MLP(8 -> 4 x 512 relu -> 2), lr=0.001, 1 epochs of 4 batches; 1 validation batches\n"
+    described = run("ba3l_style.py", "datasets.describe", "with", "datasets.train.batch_size=100", "-u")
+    assert described.stdout == "train: 6 batches of 100\nval: 2 batches of 256\n"
+
+
+def test_ba3l_style_print_config_imports_nothing_heavy():
+    script = (
+        "import runpy, sys, json\n"
+        "sys.argv = ['ba3l_style.py', 'print_config']\n"
+        "try:\n    runpy.run_path('ba3l_style.py', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = run("-c", script)
+    modules = json.loads(out.stdout.splitlines()[-1])
+    assert "ba3l_parts" in modules  # the import strings were resolved for their defaults
+    assert [m for m in ("torch", "numpy", "lightning", "yaml") if m in modules] == []
+
+
+def test_ba3l_style_reference_set_from_the_command_line_is_refused_when_unknown():
+    refused = run("ba3l_style.py", "print_config", "with", "datasets.val.dataset=@/datasets.blob")
+    assert refused.returncode == 2 and refused.stderr.startswith(
+        "error: config entry 'datasets.val.dataset' refers to the unknown command '/datasets.blob'"
+    )
