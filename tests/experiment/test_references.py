@@ -120,3 +120,24 @@ def test_a_reference_fits_any_annotation():
     request = ConfigRequest(updates=(Update(("loader", "batch_size"), "@size", "command line"),))
     assert ex.resolve_config(request).values["loader"]["batch_size"] == "@size"
     assert ex.run("loader", config_updates={"loader.batch_size": "@size"}).result == 3
+
+
+def test_a_reference_can_be_replaced_by_a_value_of_any_type():
+    run = build().run("data.loader", config_updates={"data.loader.dataset": [5, 6, 7]})
+    assert run.result == [[5, 6], [7]]
+
+
+def test_a_loader_command_is_named_iter_in_the_log_and_the_record():
+    from ba3l import Ingredient
+
+    ex = Experiment("iter_name")
+    data = Ingredient("data")
+    ex.ingredients.append(data)
+    def batches(size=2):
+        return size
+
+    data.iter(batches, size=3)
+    result = invoke(ex, "data.iter -u")
+    assert result.exit_code == 0, result.stderr
+    assert result.run.meta["command"] == "iter"
+    assert "Running command 'iter'" in result.stderr

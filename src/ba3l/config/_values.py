@@ -110,7 +110,7 @@ def replacement_problem(old: Any, new: Any) -> str | None:
     ``None`` on either side, the same type, an int for a float, and list for tuple are
     fine; a bool is not an int; a dict replaces only a dict (or ``None``).
     """
-    if old is None or new is None or is_reference(new):
+    if old is None or new is None or is_reference(old) or is_reference(new):
         return None  # a reference's command decides its type when it runs
     if isinstance(old, dict) != isinstance(new, dict):
         if isinstance(old, dict):

@@ -133,7 +133,7 @@ class Experiment(Ingredient):
     def main(self, function: Callable) -> Captured:
         """Decorator: the command that runs when no command is named."""
         captured = self.command(function)
-        self.default_command = captured.name
+        self.default_command = captured.name  # main is registered under its own name
         if function.__module__ == "__main__":
             self.mainfile = inspect.getsourcefile(function) or self.mainfile
         return captured

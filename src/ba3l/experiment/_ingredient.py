@@ -31,10 +31,12 @@ ConfigHook = Callable[[dict, str, Any], Mapping]
 
 
 class Command(NamedTuple):
-    """A command that can be run: a captured function and whether runs of it are observed."""
+    """A command that can be run: a captured callable, whether runs of it are observed, and
+    its name in its ingredient (the callable's own name, or ``iter`` for a loader)."""
 
     captured: Captured
     unobserved: bool = False
+    name: str = ""
 
     @property
     def doc(self) -> str:
@@ -164,7 +166,7 @@ class Ingredient:
                 target, self, prefix, static_args=static_args, extra=extra,
                 add_defaults=add_default_args_config, origin=origin,
             )
-            self.commands[captured.name] = Command(self._register(captured), unobserved)
+            self.commands[captured.name] = Command(self._register(captured), unobserved, captured.name)
             return captured
 
         return wrap(function) if function is not None else wrap
@@ -176,7 +178,7 @@ class Ingredient:
         """
         origin = _caller(1)
         captured = Captured(target, self, static_args=static_args, extra=extra, add_defaults=True, origin=origin)
-        self.commands["iter"] = Command(self._register(captured))
+        self.commands["iter"] = Command(self._register(captured), name="iter")
         return captured
 
     def _register(self, captured: Captured) -> Captured:

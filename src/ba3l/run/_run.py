@@ -77,7 +77,7 @@ class Run(ConfigContext):
         self.start_time = _now()
         self._start_observers()
         recorded = "" if self.id is None else f" (run {self.id})"
-        self.logger.info("Running command '%s'%s", self.command.captured.name, recorded)
+        self.logger.info("Running command '%s'%s", self.command.name, recorded)
         try:
             with activated(self):
                 self.result = self.command.captured()
@@ -96,7 +96,7 @@ class Run(ConfigContext):
         """A snapshot of the run for observers."""
         return RunRecord(
             experiment={"name": self.name, "mainfile": self.experiment.mainfile},
-            command=self.command.captured.name,
+            command=self.command.name,
             status=self.status.value,
             config=self.values,
             meta=self.meta,
@@ -134,7 +134,7 @@ def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
     observed = not (options.unobserved or command.unobserved)
     observers = list(experiment.observers) + _observers_from(options) if observed else []
     meta = {
-        "command": command.captured.name,
+        "command": command.name,
         "options": {k: v for k, v in options._asdict().items() if v not in (None, False)},
         "named_configs": list(request.named_configs),
         "config_updates": from_leaves(leaf for u in request.updates for leaf in leaves_of(u.value, u.path)),
