@@ -132,7 +132,9 @@ VALUES = st.recursive(
     SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3), max_leaves=6
 )
 CONFIGS = st.dictionaries(KEYS, VALUES, max_size=4)
-SPECS = st.builds(Spec, CONFIGS, CONFIGS, CONFIGS, CONFIGS)
+# extra entries of a captured callable, dicts among them
+EXTRAS = st.dictionaries(KEYS, VALUES, max_size=3)
+SPECS = st.builds(Spec, CONFIGS, CONFIGS, CONFIGS, EXTRAS)
 
 ANYWHERE = ("@/data.train_set", "@/main", "@main", "@@not a reference")
 
@@ -167,9 +169,9 @@ def compatible(old: Any, path: tuple[str, ...]) -> st.SearchStrategy:
 @st.composite
 def changes(draw, baseline: dict, under: tuple[str, ...] = (), most: int = 4) -> dict:
     """A nested dict of type-compatible new values for leaves of ``baseline`` under ``under``."""
-    paths = [path for path, _ in leaves(baseline) if path[: len(under)] == under and path != ("seed",)]
+    paths = [path for path, _ in leaves(baseline) if path[: len(under)] == under]
     out: dict = {}
-    for path in draw(st.lists(st.sampled_from(paths), max_size=most, unique=True)):
+    for path in draw(st.lists(st.sampled_from(paths), min_size=0, max_size=most, unique=True)):
         node = out
         for key in path[len(under) : -1]:
             node = node.setdefault(key, {})
@@ -189,24 +191,41 @@ def command_lines(draw, baseline: dict) -> list[str]:
     nodes = [()] + sorted({path[:i] for path in leaf_paths for i in range(1, len(path))})
     updates = []
     for path in draw(st.lists(st.sampled_from(leaf_paths), max_size=4)):
-        updates.append(token(path, draw(compatible(get(baseline, path), path))))
+        updates.append((path, draw(compatible(get(baseline, path), path)), False))
     for parent in draw(st.lists(st.sampled_from(nodes), max_size=3)):
         path = parent + tuple("new_" + key for key in draw(st.lists(KEYS, min_size=1, max_size=2)))
-        value = draw(VALUES | st.sampled_from(references(path)))
-        updates.append(token(path, value, add=True))
-    return words + draw(st.permutations(updates))
+        updates.append((path, draw(VALUES | st.sampled_from(references(path))), True))
+    for path, value, add in draw(st.permutations(updates)):
+        words.append(token(path, value, add))
+    return words
+
+
+class Case(NamedTuple):
+    """One generated example: the experiment's parts, its named configs and a command line."""
+
+    spec: Spec
+    named: dict  # named config name -> its dict ("data.tiny" belongs to the ingredient)
+    words: list[str]
+
+    def experiment(self) -> Experiment:
+        ex = build(self.spec)
+        data = next(child for child in ex.ingredients if child.path == "data")
+        for name, values in self.named.items():
+            (data if name.startswith("data.") else ex).add_named_config(name.removeprefix("data."), values)
+        return ex
 
 
 @st.composite
-def cases(draw) -> tuple[Experiment, list[str]]:
+def cases(draw) -> Case:
     """A generated experiment with generated named configs, and a command line for it."""
-    ex = build(draw(SPECS))
-    baseline = ex.resolve_config().values
-    ex.add_named_config("small", draw(changes(baseline)))
-    ex.add_named_config("big", draw(changes(baseline)))
-    data = next(child for child in ex.ingredients if child.path == "data")
-    data.add_named_config("tiny", draw(changes(baseline, ("data",))))
-    return ex, draw(command_lines(baseline))
+    spec = draw(SPECS)
+    baseline = build(spec).resolve_config().values
+    named = {
+        "small": draw(changes(baseline)),
+        "big": draw(changes(baseline)),
+        "data.tiny": draw(changes(baseline, ("data",))),
+    }
+    return Case(spec, named, draw(command_lines(baseline)))
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -240,7 +259,7 @@ def dumped(values: dict) -> str:
 @SETTINGS
 @given(cases())
 def test_a_saved_config_replays_to_the_same_file(case):
-    ex, words = case
+    ex, words = case.experiment(), case.words
     with tempfile.TemporaryDirectory() as folder:
         first, second = Path(folder, "first.json"), Path(folder, "second.json")
         text = save(ex, first, words)
@@ -253,7 +272,7 @@ def test_a_saved_config_replays_to_the_same_file(case):
 @SETTINGS
 @given(cases())
 def test_the_saved_file_holds_the_resolved_config(case):
-    ex, words = case
+    ex, words = case.experiment(), case.words
     with tempfile.TemporaryDirectory() as folder:
         first = Path(folder, "first.json")
         text = save(ex, first, words)
@@ -268,10 +287,11 @@ def test_the_saved_file_holds_the_resolved_config(case):
 @SETTINGS
 @given(cases())
 def test_a_yaml_save_replays_like_the_json_one(case):
-    ex, words = case
+    ex, words = case.experiment(), case.words
     with tempfile.TemporaryDirectory() as folder:
         first_yaml, first_json, again = (Path(folder, name) for name in ("first.yaml", "first.json", "again.json"))
-        seed = yaml.safe_load(save(ex, first_yaml, words))["seed"]
+        saved = save(ex, first_yaml, words)
+        seed = yaml.safe_load(saved)["seed"]
         text = save(ex, first_json, [*words, f"seed={seed}"])
         assert save(ex, again, [str(first_yaml)]) == text
 
@@ -301,3 +321,40 @@ def test_every_feature_in_one_replay(tmp_path):
     replay = invoke(ex, ["save_config", str(tmp_path / "second.json"), "with", str(tmp_path / "first.json")])
     assert replay.exit_code == 0, replay.stderr
     assert (tmp_path / "second.json").read_text(encoding="utf-8") == text
+
+
+# -- bugs the properties above found, fixed ---------------------------------------------
+
+
+def test_the_keys_inside_a_dict_extra_entry_can_be_updated():
+    ex = Experiment("extra")
+    ex.command(Model, prefix="model", static_args={"dataset": []}, opt={"lr": 0.1})
+    result = invoke(ex, "print_config with model.opt.lr=0.2")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_dict_update_merges_with_earlier_updates_under_it(tmp_path):
+    ex = Experiment("stale")
+    ex.add_config(opt={"kind": "adam", "lr": 0.1})
+    result = invoke(ex, ["save_config", str(tmp_path / "out.json"), "with", "opt.lr=0.2", "opt={'kind': 'sgd'}"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads((tmp_path / "out.json").read_text())["opt"] == {"kind": "sgd", "lr": 0.2}
+
+
+def test_an_empty_named_config_changes_nothing():
+    data = Ingredient("data")
+    data.add_named_config("nothing", {})
+    ex = Experiment("empty", ingredients=[data])
+    ex.add_config(lr=0.1)
+    ex.add_named_config("empty", {})
+    for name in ("empty", "data.nothing"):
+        result = invoke(ex, ["print_config", "with", name])
+        assert result.exit_code == 0, result.stderr
+
+
+def test_a_yaml_save_keeps_a_next_line_character(tmp_path):
+    ex = Experiment("nel")
+    ex.add_config(note="a\x85b")
+    assert invoke(ex, ["save_config", str(tmp_path / "first.yaml")]).exit_code == 0
+    assert invoke(ex, ["save_config", str(tmp_path / "again.json"), "with", str(tmp_path / "first.yaml")]).exit_code == 0
+    assert json.loads((tmp_path / "again.json").read_text(encoding="utf-8"))["note"] == "a\x85b"

@@ -229,7 +229,15 @@ def _dump_json(tree: dict) -> str:
 def _dump_yaml(tree: dict) -> str:
     import yaml
 
-    return yaml.safe_dump(tree, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    class Dumper(yaml.SafeDumper):
+        """Double-quotes (escapes) strings holding characters YAML reads back as line breaks."""
+
+    def represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        style = '"' if any(c in value for c in "\x85\u2028\u2029") else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, represent_str)
+    return yaml.dump(tree, Dumper=Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
 
 def _keep_mode_of(target: str, tmp: str) -> None:

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from ._errors import ConfigError
 from ._source import Comments, comments, function_source
-from ._tree import EMPTY, Path, copy_tree, leaves_of, merge, set_value
+from ._tree import EMPTY, Path, copy_tree, leaves, leaves_of, merge, set_value
 from ._values import normalize
 
 OverrideCheck = Callable[[Path, Any, Any], Any]
@@ -270,7 +270,7 @@ class ConfigDict:
             key: _keep_fixed((key,), value, fixed[key], check, shadowed, {}) if key in fixed else value
             for key, value in self.values.items()
         }
-        declared = {path: (leaf, self.origin) for path, leaf in leaves_of(self.values, ())}
+        declared = {path: (leaf, self.origin) for path, leaf in leaves(self.values)}
         return ScopeResult(values, _lines(declared), shadowed, _placeholders(declared))
 
 

@@ -38,6 +38,7 @@ from ba3l.config import (
     format_path,
     get,
     leaves,
+    leaves_of,
     merge,
     normalize,
     replacement_problem,
@@ -167,7 +168,7 @@ def _captured_defaults(base: Path, captured: Captured, lower: LowerLayers, owner
         value = normalize(value, path)
         _refuse_two_defaults(path, value, captured, owners, lower)
         lower.store(path, value, source)
-        lower.declared.add(path)
+        lower.declared.update(leaf for leaf, _ in leaves_of(value, path))
         if value is None or value == {}:
             lower.placeholders.add(path)
 

@@ -40,9 +40,10 @@ class FixedValues:
         self.warn_new: set[Path] = set()  # keys added by a file: reported when new
 
     def set(self, path: Path, value: Any, source: Source, add: bool = False, warn_new: bool = False) -> None:
-        """Set ``path``, replacing whatever stood at, below or (as a scalar) above it."""
-        self._drop(path)
+        """Set the leaves of ``value`` at ``path``: a dict merges with what is fixed there, a
+        scalar replaces it; each leaf replaces what stood at, below or above it."""
         for leaf, item in leaves_of(value, path):
+            self._drop(leaf)
             set_value(self.tree, leaf, item)
             self.sources[leaf] = source
             self.nodes.update(prefixes(leaf))
