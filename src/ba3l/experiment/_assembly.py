@@ -168,9 +168,10 @@ def _captured_defaults(base: Path, captured: Captured, lower: LowerLayers, owner
         value = normalize(value, path)
         _refuse_two_defaults(path, value, captured, owners, lower)
         lower.store(path, value, source)
-        lower.declared.update(leaf for leaf, _ in leaves_of(value, path))
-        if value is None or value == {}:
-            lower.placeholders.add(path)
+        for leaf, item in leaves_of(value, path):
+            lower.declared.add(leaf)
+            if item is None or item == {}:
+                lower.placeholders.add(leaf)
 
 
 def _refuse_two_defaults(
