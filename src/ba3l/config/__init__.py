@@ -17,6 +17,12 @@ from ._files import load_config_file as load_config_file
 from ._files import looks_like_config_file as looks_like_config_file
 from ._files import save_config_file as save_config_file
 from ._files import write_text_atomic as write_text_atomic
+from ._factories import Configurable as Configurable
+from ._factories import factory_key as factory_key
+from ._factories import fill_defaults as fill_defaults
+from ._factories import factory_name as factory_name
+from ._factories import import_factory as import_factory
+from ._factories import instantiate as instantiate
 from ._imports import import_object as import_object
 from ._overrides import Assignment as Assignment
 from ._overrides import is_assignment as is_assignment

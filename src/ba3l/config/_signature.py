@@ -50,20 +50,22 @@ def capture_signature(function: Callable) -> Signature:
         >>> capture_signature(f).defaults()
         {'b': 2}
     """
-    target = function.__init__ if inspect.isclass(function) else function
+    is_class = inspect.isclass(function)
+    target = function.__init__ if is_class else function
     # a class documents its arguments in its own docstring or in __init__'s (not object's)
     docs = docstring_arguments(inspect.cleandoc(function.__doc__ or ""))
-    if target is not function:
-        docs.update(docstring_arguments(inspect.cleandoc(target.__doc__ or "")) if "__init__" in vars(function) else {})
+    if is_class and "__init__" in vars(function):
+        docs.update(docstring_arguments(inspect.cleandoc(target.__doc__ or "")))
     hints = _type_hints(target)
     parameters = []
-    for index, param in enumerate(inspect.signature(target).parameters.values()):
-        if index == 0 and (inspect.isclass(function) or param.name in ("self", "cls")):
+    # a class's signature covers __new__ and __init__, without the instance
+    for index, param in enumerate(inspect.signature(function).parameters.values()):
+        if index == 0 and not is_class and param.name in ("self", "cls"):
             continue  # the instance or class a method is bound to
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
             continue
-        if param.name in SPECIAL_ARGUMENTS:
-            continue
+        if param.name.startswith("_"):
+            continue  # the run's injected values, and private parameters, as in a config scope
         annotation = hints.get(param.name, param.annotation)
         parameters.append(Parameter(param.name, param.default, annotation, docs.get(param.name)))
     return Signature(tuple(parameters))

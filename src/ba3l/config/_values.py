@@ -8,9 +8,11 @@ it replaces; the only silent conversion is an int where a float was.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from ._errors import ConfigError
+from ._factories import factory_name
 from ._references import is_reference
 from ._tree import Path, format_path
 
@@ -59,6 +61,8 @@ def _normalize(value: Any, path: Path, active: set[int], budget: list[int]) -> A
     for scalar in (bool, int, float, str):  # subclasses, e.g. an IntEnum member, as their base type
         if isinstance(value, scalar):
             return scalar(value)
+    if path and (isinstance(value, type) or inspect.isroutine(value)):
+        return factory_name(value)  # a class or function in a config is its import string
     if not isinstance(value, (dict, list, tuple)):
         raise ConfigError(f"{_subject(path)} is {_kind(value)} ({short_repr(value)}); {JSON_DATA}")
     if id(value) in active:

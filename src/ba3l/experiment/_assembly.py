@@ -21,7 +21,11 @@ from typing import Any, NamedTuple
 from ba3l.config import (
     MISSING,
     annotation_problem,
+    Parameter,
+    capture_signature,
     coerce_to,
+    factory_key,
+    fill_defaults,
     is_reference,
     ConfigError,
     ConfigTypeError,
@@ -89,7 +93,7 @@ def resolve(root: Ingredient, request: ConfigRequest = ConfigRequest(), logger: 
     mounts = list_mounts(root)
     fixed = _named_layer(mounts, request.named_configs, _updates_layer(request.updates))
     lower = _scope_layers(mounts, fixed, _default_layer(mounts, request.force))
-    lower = _check_declared(fixed, _lay_fixed(fixed, lower))
+    lower = _check_declared(fixed, _factory_layer(_lay_fixed(fixed, lower)))
     lower = _hook_layer(mounts, fixed, lower, request.command, logger)
     lower = _check_types(mounts, lower)
     check_references(mounts, lower.values)
@@ -276,6 +280,29 @@ def _lay_fixed(fixed: FixedValues, lower: LowerLayers) -> LowerLayers:
     return lower
 
 
+def _factory_layer(lower: LowerLayers) -> LowerLayers:
+    """Factory dicts get their factory's defaults, now that the factory is final: a factory
+    swapped by a higher layer gets the new one's defaults, and loses keys written for the old one."""
+
+    def swapped_away(path: Path) -> bool:
+        key = factory_key(get(lower.values, path[:-1]))
+        factory_source, value_source = lower.sources.get(path[:-1] + (key,)), lower.source_at_or_under(path)
+        return bool(factory_source and value_source and value_source.layer < factory_source.layer)
+
+    filled, factories = fill_defaults(lower.values, drop=swapped_away)
+    for entry in filled:
+        lower.sources[entry.path] = Source(Layer.DEFAULT, f"signature of {entry.factory.__qualname__}")
+        if entry.value is None or entry.value == {}:
+            lower.placeholders.add(entry.path)
+    for path, factory in factories:
+        for parameter in capture_signature(factory).parameters:
+            lower.declared.add(path + (parameter.name,))
+            value = get(lower.values, path + (parameter.name,))
+            if parameter.annotation is not inspect.Parameter.empty and value is not MISSING:
+                _check_annotation(path + (parameter.name,), value, parameter, factory.__qualname__, lower)
+    return lower
+
+
 def _check_declared(fixed: FixedValues, lower: LowerLayers) -> LowerLayers:
     """Every named-config or update key must be declared by a lower layer or added on purpose."""
     unsure = [p for p in fixed.sources if (p not in fixed.added or p in fixed.warn_new) and p not in lower.declared]
@@ -330,15 +357,19 @@ def _check_types(mounts: tuple[Mount, ...], lower: LowerLayers) -> LowerLayers:
             for parameter in captured.signature.parameters:
                 path = base + (parameter.name,)
                 value = get(lower.values, path)
-                if value is MISSING or parameter.annotation is inspect.Parameter.empty or is_reference(value):
-                    continue
-                if not parameter.required and value == normalize(parameter.default, path):
-                    continue  # the signature's own default fits by definition (``x: dict = None``)
-                problem = annotation_problem(value, parameter.annotation)
-                if problem:
-                    where = lower.source_at_or_under(path)
-                    message = f"config entry '{format_path(path)}' ({where}): {problem} ({captured.display_name})"
-                    lower.refuse(ConfigTypeError, message)
-                else:
-                    lower.store(path, coerce_to(value, parameter.annotation))
+                if value is not MISSING and parameter.annotation is not inspect.Parameter.empty:
+                    _check_annotation(path, value, parameter, captured.display_name, lower)
     return lower
+
+
+def _check_annotation(path: Path, value: Any, parameter: Parameter, owner: str, lower: LowerLayers) -> None:
+    if is_reference(value):
+        return
+    if not parameter.required and value == normalize(parameter.default, path):
+        return  # the signature's own default fits by definition (``x: dict = None``)
+    problem = annotation_problem(value, parameter.annotation)
+    if problem:
+        message = f"config entry '{format_path(path)}' ({lower.source_at_or_under(path)}): {problem} ({owner})"
+        lower.refuse(ConfigTypeError, message)
+    else:
+        lower.store(path, coerce_to(value, parameter.annotation))

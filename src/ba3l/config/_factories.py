@@ -1,0 +1,240 @@
+"""Factory dicts (padertorch's Configurable): ``{"factory": "pkg.Model", "width": 8}`` describes
+an object; its signature's defaults fill the dict and ``instantiate`` builds it.
+
+In a config a factory is its import string, so configs stay JSON and replay. A class
+defined in the script being run is named ``<script stem>.<qualname>`` (``digits.MyModel``);
+importing that name, ba3l first looks in the running script when its file has that
+stem, so a replay from any working directory finds it without importing it twice.
+``"partial"`` instead of ``"factory"`` builds a ``functools.partial``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from ._errors import ConfigError, did_you_mean
+from ._imports import import_object
+from ._signature import capture_signature
+from ._tree import Path, copy_tree, format_path
+
+KEYS = ("factory", "partial")
+
+
+def factory_key(value: Any) -> str | None:
+    """``"factory"`` or ``"partial"`` when ``value`` is a factory dict, else ``None``."""
+    if isinstance(value, dict):
+        return next((key for key in KEYS if key in value), None)
+    return None
+
+
+def factory_name(obj: Callable) -> str:
+    """The import string of a class or function (see the module docstring for scripts)."""
+    module = obj.__module__
+    if module == "__main__":
+        main = getattr(sys.modules.get("__main__"), "__file__", None)
+        module = os.path.splitext(os.path.basename(main))[0] if main else module
+    return f"{module}.{obj.__qualname__}"
+
+
+def import_factory(name: str) -> Callable:
+    """The class or function an import string names, looking in the running script first."""
+    module, _, qualname = name.rpartition(".")
+    main = sys.modules.get("__main__")
+    main_file = getattr(main, "__file__", None)
+    if main_file and module == os.path.splitext(os.path.basename(main_file))[0]:
+        found = _attribute(main, qualname)
+        if found is not None:
+            return found
+    return import_object(name)
+
+
+def _attribute(owner: Any, qualname: str) -> Any:
+    for part in qualname.split("."):
+        owner = getattr(owner, part, None)
+        if owner is None:
+            return None
+    return owner
+
+
+def instantiate(config: Any, path: Path = ()) -> Any:
+    """Build the objects a config describes: every factory dict, innermost first.
+
+    Example:
+        >>> instantiate({"factory": "fractions.Fraction", "numerator": 1, "denominator": 4})
+        Fraction(1, 4)
+
+    Raises:
+        ConfigError: an unimportable factory, an argument it does not take, a missing one.
+    """
+    if isinstance(config, list):
+        return [instantiate(item, path + (f"[{i}]",)) for i, item in enumerate(config)]
+    if not isinstance(config, dict):
+        return config
+    key = factory_key(config)
+    built = {k: instantiate(v, path + (k,)) for k, v in config.items() if k != key}
+    if key is None:
+        return built
+    factory = _factory_at(config[key], path + (key,))
+    _check_arguments(factory, built, path)
+    return functools.partial(factory, **built) if key == "partial" else factory(**built)
+
+
+def _factory_at(value: Any, path: Path) -> Callable:
+    if callable(value):
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"config entry '{format_path(path)}' must name a class or function, not {value!r}")
+    try:
+        return import_factory(value)
+    except ConfigError as error:
+        raise ConfigError(f"config entry '{format_path(path)}': {error}") from None
+
+
+def _check_arguments(factory: Callable, arguments: dict, path: Path) -> None:
+    try:
+        parameters = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return  # a builtin without a signature: let the call say
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return
+    for name in arguments:
+        if name not in parameters:
+            raise ConfigError(
+                f"config entry '{format_path(path + (name,))}': {factory.__qualname__} takes no argument "
+                f"'{name}'{did_you_mean(name, parameters)}; it takes: {', '.join(parameters) or 'nothing'}"
+            )
+    for name, parameter in parameters.items():
+        if parameter.default is parameter.empty and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+            if name not in arguments and name != "self":
+                raise ConfigError(
+                    f"config entry '{format_path(path + (name,))}' is missing: {factory.__qualname__} needs it"
+                )
+
+
+class Filled(NamedTuple):
+    """A default a factory dict received: where, and from which factory."""
+
+    path: Path
+    value: Any
+    factory: Callable
+
+
+def normalize(value: Any, path: Path = ()) -> Any:
+    from ._values import normalize as to_json  # _values names classes with factory_name
+
+    return to_json(value, path)
+
+
+def fill_defaults(
+    tree: dict, path: Path = (), drop: Callable[[Path], bool] = lambda path: False
+) -> tuple[list[Filled], list[tuple[Path, Callable]]]:
+    """Fill every factory dict in ``tree`` (in place) with its factory's signature defaults,
+    nested factory dicts included, and let each class adjust them (``finalize_dogmatic_config``).
+
+    A key the factory does not take is removed when ``drop(its path)`` says so (a value
+    written for a factory that a higher layer swapped away), and refused otherwise.
+
+    Returns:
+        The defaults filled in, and every factory dict's path with its factory.
+
+    Raises:
+        ConfigError: an unimportable factory, or a key it does not take.
+    """
+    filled: list[Filled] = []
+    factories: list[tuple[Path, Callable]] = []
+    pending = list(_factory_dicts(tree, path))
+    while pending:
+        at, node = pending.pop(0)
+        key = factory_key(node)
+        factory = _factory_at(node[key], at + (key,))
+        factories.append((at, factory))
+        parameters = {p.name: p for p in capture_signature(factory).parameters}
+        _drop_or_refuse(node, at, key, factory, parameters, drop)
+        for name, parameter in parameters.items():
+            if name not in node and not parameter.required:
+                node[name] = normalize(parameter.default, at + (name,))
+                filled.append(Filled(at + (name,), node[name], factory))
+                pending.extend(_factory_dicts(node[name], at + (name,)))
+        derived = _finalize(factory, node, at, {f.path for f in filled})
+        filled.extend(derived)
+        for entry in derived:
+            pending.extend(_factory_dicts(entry.value, entry.path))
+    return filled, factories
+
+
+def _factory_dicts(value: Any, path: Path) -> list[tuple[Path, dict]]:
+    """The factory dicts in ``value``, outermost first (inside dicts and lists)."""
+    found = []
+    if isinstance(value, dict):
+        if factory_key(value):
+            found.append((path, value))
+        for key, item in value.items():
+            found.extend(_factory_dicts(item, path + (key,)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(_factory_dicts(item, path + (f"[{index}]",)))
+    return found
+
+
+def _drop_or_refuse(node: dict, at: Path, key: str, factory: Callable, parameters: dict, drop: Callable) -> None:
+    try:
+        takes_anything = any(p.kind is p.VAR_KEYWORD for p in inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):
+        takes_anything = True
+    for name in [n for n in node if n != key and n not in parameters and not takes_anything]:
+        if drop(at + (name,)):
+            del node[name]
+            continue
+        raise ConfigError(
+            f"config entry '{format_path(at + (name,))}': {factory.__qualname__} takes no argument '{name}'"
+            f"{did_you_mean(name, parameters)}; it takes: {', '.join(parameters) or 'nothing'}"
+        )
+
+
+def _finalize(factory: Callable, node: dict, at: Path, defaults: set[Path]) -> list[Filled]:
+    """``factory.finalize_dogmatic_config(config)`` may change defaults; values set by the user stand."""
+    finalize = getattr(factory, "finalize_dogmatic_config", None)
+    if finalize is None:
+        return []
+    proposed = copy_tree(node)
+    finalize(proposed)
+    changed = []
+    for name, value in proposed.items():
+        path = at + (name,)
+        if value != node.get(name) and (name not in node or path in defaults):
+            node[name] = normalize(value, path)
+            changed.append(Filled(path, node[name], factory))
+    return changed
+
+
+class Configurable:
+    """A class built from a factory dict: ``{"factory": MyModel, ...}`` (padertorch's pattern).
+
+    Example:
+        >>> class Net(Configurable):
+        ...     def __init__(self, width=8, depth=2): ...
+        >>> Net.get_config({"depth": 3})   # doctest: +SKIP
+        {'factory': 'ba3l.Net', 'depth': 3, 'width': 8}
+    """
+
+    @classmethod
+    def get_config(cls, updates: dict | None = None) -> dict:
+        """The class's factory dict: ``updates`` filled with every default, nested ones too."""
+        config = normalize({"factory": cls, **(updates or {})})
+        fill_defaults(config)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Any:
+        """Build the object (and any nested ones) a factory dict describes."""
+        return instantiate(config)
+
+    @classmethod
+    def finalize_dogmatic_config(cls, config: dict) -> None:
+        """Override to derive defaults from other values (``config["out"] = 2 * config["in"]``);
+        values the user set are kept whatever this writes."""

@@ -1,0 +1,78 @@
+"""Factory dicts in an experiment's config: defaults shown, swapped by updates, built by the run."""
+
+from ba3l import Experiment, invoke
+from ba3l.config import Layer, instantiate
+
+
+class MLP:
+    def __init__(self, hidden: int = 64, layers: int = 2):
+        self.hidden, self.layers = hidden, layers
+
+
+class CNN:
+    def __init__(self, channels: int = 16, kernel: int = 3):
+        self.channels, self.kernel = channels, kernel
+
+
+def build() -> Experiment:
+    ex = Experiment("factories")
+    ex.add_config(model={"factory": MLP, "hidden": 128})
+
+    @ex.main
+    def main(model):
+        return instantiate(model)
+
+    return ex
+
+
+def here(name: str) -> str:
+    return f"{__name__}.{name}"
+
+
+def test_a_factory_dict_shows_its_defaults_with_their_provenance():
+    config = build().resolve_config()
+    assert config.values["model"] == {"factory": here("MLP"), "hidden": 128, "layers": 2}
+    assert config.sources[("model", "layers")].layer == Layer.DEFAULT
+    assert str(config.sources[("model", "layers")]) == "default signature of MLP"
+
+
+def test_a_run_builds_the_object_from_the_updated_config():
+    model = invoke(build(), "with model.layers=5 -u").run.result
+    assert isinstance(model, MLP) and (model.hidden, model.layers) == (128, 5)
+
+
+def test_a_new_factory_swaps_the_subtree_to_its_defaults():
+    result = invoke(build(), f"print_config with model.factory={here('CNN')} model.kernel=5")
+    assert result.exit_code == 0, result.stderr
+    assert "hidden" not in result.stdout and "channels = 16" in result.stdout  # MLP's keys are gone
+    shown = invoke(build(), f"-u with model.factory={here('CNN')} model.kernel=5").run.result
+    assert isinstance(shown, CNN) and (shown.channels, shown.kernel) == (16, 5)
+
+
+def test_a_key_the_factory_does_not_take_is_bad_input():
+    result = invoke(build(), "print_config with +model.depth=3")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: config entry 'model.depth': MLP takes no argument 'depth'; it takes: hidden, layers\n"
+    )
+
+
+def test_a_factory_argument_of_the_wrong_type_is_bad_input():
+    result = invoke(build(), "print_config with model.layers=many")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: config entry 'model.layers' (command line): expected int, got str 'many' (MLP)\n"
+    )
+
+
+def test_an_unimportable_factory_is_bad_input():
+    result = invoke(build(), "print_config with model.factory=nowhere.Model")
+    assert result.exit_code == 2
+    assert result.stderr == "error: config entry 'model.factory': cannot import 'nowhere.Model': no module named 'nowhere'\n"
+
+
+def test_a_saved_config_with_factories_replays(tmp_path):
+    saved = tmp_path / "config.json"
+    assert invoke(build(), ["save_config", str(saved), "with", "model.layers=7"]).exit_code == 0
+    model = invoke(build(), ["-u", "with", str(saved)]).run.result
+    assert (model.hidden, model.layers) == (128, 7)
