@@ -76,3 +76,49 @@ def test_a_saved_config_with_factories_replays(tmp_path):
     assert invoke(build(), ["save_config", str(saved), "with", "model.layers=7"]).exit_code == 0
     model = invoke(build(), ["-u", "with", str(saved)]).run.result
     assert (model.hidden, model.layers) == (128, 7)
+
+
+class Head:
+    def __init__(self, size: int = 4, inner={"factory": "fractions.Fraction"}):
+        self.size, self.inner = size, inner
+
+
+class Outer:
+    def __init__(self, inner={"factory": MLP}):
+        self.inner = inner
+
+
+def test_factory_dicts_in_a_list_and_nested_defaults_are_filled():
+    ex = Experiment("lists")
+    ex.add_config(heads=[{"factory": Head}, {"factory": Head, "size": 8}])
+
+    @ex.main
+    def main(heads):
+        return instantiate(heads)
+
+    config = ex.resolve_config()
+    assert [h["size"] for h in config.values["heads"]] == [4, 8]
+    assert config.values["heads"][0]["inner"] == {"factory": "fractions.Fraction", "numerator": 0, "denominator": None}
+    heads = ex.run().result
+    assert [h.size for h in heads] == [4, 8] and heads[0].inner == 0
+
+
+def test_a_nested_default_factory_has_provenance_for_each_entry():
+    ex = Experiment("nested")
+    ex.add_config(model={"factory": Outer})
+    config = ex.resolve_config()
+    assert str(config.sources[("model", "inner", "factory")]) == "default signature of Outer"
+    assert str(config.sources[("model", "inner", "hidden")]) == "default signature of MLP"
+
+
+def test_a_class_defined_inside_a_function_is_refused_naming_the_entry():
+    import pytest
+    from ba3l.config import ConfigError
+
+    class Local:
+        pass
+
+    ex = Experiment("local")
+    with pytest.raises(ConfigError) as error:
+        ex.add_config(model={"factory": Local})
+    assert str(error.value).startswith("config entry 'model.factory' is test_a_class_defined_inside_a_function")

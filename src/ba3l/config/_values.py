@@ -62,6 +62,11 @@ def _normalize(value: Any, path: Path, active: set[int], budget: list[int]) -> A
         if isinstance(value, scalar):
             return scalar(value)
     if path and (isinstance(value, type) or inspect.isroutine(value)):
+        if "<locals>" in value.__qualname__:
+            raise ConfigError(
+                f"{_subject(path)} is {value.__qualname__}, defined inside a function: no import string "
+                "can name it; define it at the top level of a module"
+            )
         return factory_name(value)  # a class or function in a config is its import string
     if not isinstance(value, (dict, list, tuple)):
         raise ConfigError(f"{_subject(path)} is {_kind(value)} ({short_repr(value)}); {JSON_DATA}")

@@ -291,10 +291,13 @@ def _factory_layer(lower: LowerLayers) -> LowerLayers:
 
     filled, factories = fill_defaults(lower.values, drop=swapped_away)
     for entry in filled:
-        lower.sources[entry.path] = Source(Layer.DEFAULT, f"signature of {entry.factory.__qualname__}")
-        if entry.value is None or entry.value == {}:
-            lower.placeholders.add(entry.path)
+        for leaf, value in leaves_of(entry.value, entry.path):
+            lower.sources[leaf] = Source(Layer.DEFAULT, f"signature of {entry.factory.__qualname__}")
+            if value is None or value == {}:
+                lower.placeholders.add(leaf)
     for path, factory in factories:
+        if any(part.startswith("[") for part in path):
+            continue  # inside a list: built as it is, not addressable by a key
         for parameter in capture_signature(factory).parameters:
             lower.declared.add(path + (parameter.name,))
             value = get(lower.values, path + (parameter.name,))
