@@ -119,4 +119,4 @@ def test_print_config_and_help_import_nothing_they_do_not_need(tmp_path):
     script.write_text(PRINT_CONFIG_SCRIPT)
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
     modules = json.loads(out.stdout.splitlines()[-1])
-    assert [m for m in HEAVY + ["logging", "tempfile", "difflib", "importlib.metadata"] if m in modules] == []
+    assert [m for m in HEAVY + ["logging", "tempfile", "difflib", "importlib.metadata", "pathlib"] if m in modules] == []
