@@ -122,3 +122,61 @@ def test_a_class_defined_inside_a_function_is_refused_naming_the_entry():
     with pytest.raises(ConfigError) as error:
         ex.add_config(model={"factory": Local})
     assert str(error.value).startswith("config entry 'model.factory' is test_a_class_defined_inside_a_function")
+
+
+SCOPED = '''
+from ba3l import Experiment
+from ba3l.config import instantiate
+
+
+class MLP:
+    """A perceptron.
+
+    Args:
+        hidden: units per layer.
+    """
+
+    def __init__(self, hidden: int = 64):
+        self.hidden = hidden
+
+
+class CNN:
+    def __init__(self, channels: int = 16):
+        self.channels = channels
+
+
+def sgd(params, lr=0.1):
+    return params, lr
+
+
+ex = Experiment("scoped")
+
+
+@ex.config
+def config():
+    model = {"factory": MLP}  # written in a scope, with the class itself
+    optimizer = {"partial": sgd}
+
+
+@ex.automain
+def main(model, optimizer):
+    built = instantiate(model)
+    print(type(built).__name__, instantiate(optimizer)(params=[1]))
+'''
+
+
+def test_a_factory_written_in_a_scope_swaps_and_a_partial_needs_no_arguments(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "scoped.py").write_text(SCOPED)
+
+    def run(*args):
+        return subprocess.run([sys.executable, "scoped.py", *args], cwd=tmp_path, capture_output=True, text=True)
+
+    shown = run("print_config")
+    assert shown.returncode == 0, shown.stderr
+    assert "hidden = 64" in shown.stdout and "# units per layer." in shown.stdout
+    swapped = run("-u", "with", "model.factory=scoped.CNN")
+    assert swapped.returncode == 0, swapped.stderr
+    assert swapped.stdout == "CNN ([1], 0.1)\n"

@@ -80,7 +80,7 @@ def instantiate(config: Any, path: Path = ()) -> Any:
     if key is None:
         return built
     factory = _factory_at(config[key], path + (key,))
-    _check_arguments(factory, built, path)
+    _check_arguments(factory, built, path, partial=key == "partial")
     return functools.partial(factory, **built) if key == "partial" else factory(**built)
 
 
@@ -95,7 +95,8 @@ def _factory_at(value: Any, path: Path) -> Callable:
         raise ConfigError(f"config entry '{format_path(path)}': {error}") from None
 
 
-def _check_arguments(factory: Callable, arguments: dict, path: Path) -> None:
+def _check_arguments(factory: Callable, arguments: dict, path: Path, partial: bool = False) -> None:
+    """Every argument is one the factory takes; unless building a partial, none it needs is missing."""
     try:
         parameters = inspect.signature(factory).parameters
     except (TypeError, ValueError):
@@ -109,7 +110,7 @@ def _check_arguments(factory: Callable, arguments: dict, path: Path) -> None:
                 f"'{name}'{did_you_mean(name, parameters)}; it takes: {', '.join(parameters) or 'nothing'}"
             )
     for name, parameter in parameters.items():
-        if parameter.default is parameter.empty and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+        if not partial and parameter.default is parameter.empty and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
             if name not in arguments and name != "self":
                 raise ConfigError(
                     f"config entry '{format_path(path + (name,))}' is missing: {factory.__qualname__} needs it"

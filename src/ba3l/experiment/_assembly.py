@@ -245,10 +245,18 @@ def _override_check(
         if source is None:
             return new  # written by a parent: the user's own code, not checked
         layer = Layer.PARENT if owner_of(by_path, path) is not mount else Layer.CONFIG
+        own = _as_json(own, path)  # a scope's raw value: a class in a factory dict is its import string
         lower.shadow(path, (layer, order), own)
         return _checked(path, own, new, source, lower)
 
     return check
+
+
+def _as_json(value: Any, path: Path) -> Any:
+    try:
+        return normalize(value, path)
+    except ConfigError:
+        return value  # refused with its own message when the scope's result is stored
 
 
 def _checked(path: Path, old: Any, new: Any, source: Source, lower: LowerLayers) -> Any:
@@ -300,6 +308,8 @@ def _factory_layer(lower: LowerLayers) -> LowerLayers:
             continue  # inside a list: built as it is, not addressable by a key
         for parameter in capture_signature(factory).parameters:
             lower.declared.add(path + (parameter.name,))
+            if parameter.doc:
+                lower.docs.setdefault(path + (parameter.name,), parameter.doc)
             value = get(lower.values, path + (parameter.name,))
             if parameter.annotation is not inspect.Parameter.empty and value is not MISSING:
                 _check_annotation(path + (parameter.name,), value, parameter, factory.__qualname__, lower)
