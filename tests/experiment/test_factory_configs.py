@@ -2,6 +2,7 @@
 
 from ba3l import Experiment, invoke
 from ba3l.config import Layer, instantiate
+from ba3l.experiment import ConfigRequest, Update
 
 
 class MLP:
@@ -180,3 +181,10 @@ def test_a_factory_written_in_a_scope_swaps_and_a_partial_needs_no_arguments(tmp
     swapped = run("-u", "with", "model.factory=scoped.CNN")
     assert swapped.returncode == 0, swapped.stderr
     assert swapped.stdout == "CNN ([1], 0.1)\n"
+
+
+def test_a_factory_argument_set_on_the_command_line_is_marked_modified():
+    request = ConfigRequest(updates=(Update(("model", "layers"), 5, "command line"),))
+    config = build().resolve_config(request)
+    assert config.marks(("model", "layers")) == ("modified",)
+    assert config.shadowed[("model", "layers")] == 2

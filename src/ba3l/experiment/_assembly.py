@@ -310,6 +310,10 @@ def _factory_layer(lower: LowerLayers) -> LowerLayers:
             lower.declared.add(path + (parameter.name,))
             if parameter.doc:
                 lower.docs.setdefault(path + (parameter.name,), parameter.doc)
+            source = lower.sources.get(path + (parameter.name,))
+            if source and source.layer >= Layer.NAMED and not parameter.required:
+                # what marks compare with: the default this named config or update replaced
+                lower.shadow(path + (parameter.name,), (Layer.DEFAULT, 0), _as_json(parameter.default, path))
             value = get(lower.values, path + (parameter.name,))
             if parameter.annotation is not inspect.Parameter.empty and value is not MISSING:
                 _check_annotation(path + (parameter.name,), value, parameter, factory.__qualname__, lower)
