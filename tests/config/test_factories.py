@@ -97,3 +97,17 @@ def test_a_class_in_the_running_script_is_named_by_the_scripts_stem(tmp_path):
 def test_factory_name_of_an_importable_class():
     assert factory_name(fractions.Fraction) == "fractions.Fraction"
     assert import_factory("fractions.Fraction") is fractions.Fraction
+
+
+class Wide(Configurable):
+    def __init__(self, encoder={"factory": Encoder}, out: int = 0):
+        self.encoder, self.out = encoder, out
+
+    @classmethod
+    def finalize_dogmatic_config(cls, config):
+        config["out"] = 2 * config["encoder"]["width"]  # reads a nested default
+
+
+def test_a_class_derives_from_its_nested_factory_dicts_defaults():
+    assert Wide.get_config()["out"] == 16
+    assert Wide.get_config({"encoder": {"factory": Encoder, "width": 5}})["out"] == 10

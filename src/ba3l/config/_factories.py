@@ -147,13 +147,29 @@ def fill_defaults(
         ConfigError: an unimportable factory, or a key it does not take.
     """
     filled: list[Filled] = []
-    factories: list[tuple[Path, Callable]] = []
-    pending = list(_factory_dicts(tree, path))
+    found: list[tuple[Path, Callable, dict]] = []
+    _fill_signatures(_factory_dicts(tree, path), drop, filled, found)
+    finalized: set[Path] = set()
+    while len(finalized) < len(found):
+        # innermost first, so that a class sees its nested factory dicts' defaults
+        for at, factory, node in reversed([entry for entry in found if entry[0] not in finalized]):
+            finalized.add(at)
+            derived = _finalize(factory, node, at, {f.path for f in filled})
+            filled.extend(derived)
+            for entry in derived:
+                _fill_signatures(_factory_dicts(entry.value, entry.path), drop, filled, found)
+    return filled, [(at, factory) for at, factory, _ in found]
+
+
+def _fill_signatures(
+    pending: list[tuple[Path, dict]], drop: Callable, filled: list[Filled], found: list[tuple[Path, Callable, dict]]
+) -> None:
+    """Fill ``pending`` factory dicts and those their defaults bring, outermost first."""
     while pending:
         at, node = pending.pop(0)
         key = factory_key(node)
         factory = _factory_at(node[key], at + (key,))
-        factories.append((at, factory))
+        found.append((at, factory, node))
         parameters = {p.name: p for p in capture_signature(factory).parameters}
         _drop_or_refuse(node, at, key, factory, parameters, drop)
         for name, parameter in parameters.items():
@@ -161,11 +177,6 @@ def fill_defaults(
                 node[name] = normalize(parameter.default, at + (name,))
                 filled.append(Filled(at + (name,), node[name], factory))
                 pending.extend(_factory_dicts(node[name], at + (name,)))
-        derived = _finalize(factory, node, at, {f.path for f in filled})
-        filled.extend(derived)
-        for entry in derived:
-            pending.extend(_factory_dicts(entry.value, entry.path))
-    return filled, factories
 
 
 def _factory_dicts(value: Any, path: Path) -> list[tuple[Path, dict]]:
