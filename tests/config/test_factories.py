@@ -86,12 +86,14 @@ def test_a_class_in_the_running_script_is_named_by_the_scripts_stem(tmp_path):
     script = tmp_path / "digits.py"
     script.write_text(
         "from ba3l.config import factory_name, import_factory\n"
-        "class MyModel:\n    pass\n"
-        "name = factory_name(MyModel)\n"
-        "print(name, import_factory(name) is MyModel)\n"
+        "class MyModel:\n    class Head:\n        pass\n"
+        "for cls in (MyModel, MyModel.Head):\n"
+        "    name = factory_name(cls)\n"
+        "    print(name, import_factory(name) is cls)\n"
     )
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd="/", check=True)
-    assert out.stdout == "digits.MyModel True\n"  # found in the running script, from any working directory
+    # found in the running script, from any working directory, nested classes too
+    assert out.stdout == "digits.MyModel True\ndigits.MyModel.Head True\n"
 
 
 def test_factory_name_of_an_importable_class():

@@ -43,10 +43,10 @@ def factory_name(obj: Callable) -> str:
 
 def import_factory(name: str) -> Callable:
     """The class or function an import string names, looking in the running script first."""
-    module, _, qualname = name.rpartition(".")
+    stem, _, qualname = name.partition(".")
     main = sys.modules.get("__main__")
     main_file = getattr(main, "__file__", None)
-    if main_file and module == os.path.splitext(os.path.basename(main_file))[0]:
+    if main_file and stem == os.path.splitext(os.path.basename(main_file))[0]:
         found = _attribute(main, qualname)
         if found is not None:
             return found

@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ba3l.config import MISSING, ConfigError, Path, Signature, copy_tree, format_path, get, split_path
-from ba3l.config import SPECIAL_ARGUMENTS, capture_signature, import_object, is_reference, literal
+from ba3l.config import SPECIAL_ARGUMENTS, capture_signature, import_factory, is_reference, literal
 
 from ._context import active_context
 
@@ -65,7 +65,7 @@ class Captured:
     @functools.cached_property
     def function(self) -> Callable:
         """The function or class itself (imported now if it was given as an import string)."""
-        return import_object(self._target) if isinstance(self._target, str) else self._target
+        return import_factory(self._target) if isinstance(self._target, str) else self._target
 
     @functools.cached_property
     def signature(self) -> Signature:
