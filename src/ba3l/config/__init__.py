@@ -20,9 +20,9 @@ from ._files import write_text_atomic as write_text_atomic
 from ._factories import Configurable as Configurable
 from ._factories import factory_key as factory_key
 from ._factories import fill_defaults as fill_defaults
-from ._factories import factory_name as factory_name
-from ._factories import import_factory as import_factory
 from ._factories import instantiate as instantiate
+from ._imports import factory_name as factory_name
+from ._imports import import_factory as import_factory
 from ._imports import import_object as import_object
 from ._overrides import Assignment as Assignment
 from ._overrides import is_assignment as is_assignment

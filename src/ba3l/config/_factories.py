@@ -1,10 +1,8 @@
 """Factory dicts (padertorch's Configurable): ``{"factory": "pkg.Model", "width": 8}`` describes
 an object; its signature's defaults fill the dict and ``instantiate`` builds it.
 
-In a config a factory is its import string, so configs stay JSON and replay. A class
-defined in the script being run is named ``<script stem>.<qualname>`` (``digits.MyModel``);
-importing that name, ba3l first looks in the running script when its file has that
-stem, so a replay from any working directory finds it without importing it twice.
+In a config a factory is its import string (see ``_imports`` for how a class of the
+running script is named), so configs stay JSON and replay.
 ``"partial"`` instead of ``"factory"`` builds a ``functools.partial``.
 """
 
@@ -12,15 +10,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
-import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ._errors import ConfigError, did_you_mean
-from ._imports import import_object
+from ._imports import import_factory
 from ._signature import capture_signature
 from ._tree import Path, copy_tree, format_path
+from ._values import normalize
 
 KEYS = ("factory", "partial")
 
@@ -30,35 +27,6 @@ def factory_key(value: Any) -> str | None:
     if isinstance(value, dict):
         return next((key for key in KEYS if key in value), None)
     return None
-
-
-def factory_name(obj: Callable) -> str:
-    """The import string of a class or function (see the module docstring for scripts)."""
-    module = obj.__module__
-    if module == "__main__":
-        main = getattr(sys.modules.get("__main__"), "__file__", None)
-        module = os.path.splitext(os.path.basename(main))[0] if main else module
-    return f"{module}.{obj.__qualname__}"
-
-
-def import_factory(name: str) -> Callable:
-    """The class or function an import string names, looking in the running script first."""
-    stem, _, qualname = name.partition(".")
-    main = sys.modules.get("__main__")
-    main_file = getattr(main, "__file__", None)
-    if main_file and stem == os.path.splitext(os.path.basename(main_file))[0]:
-        found = _attribute(main, qualname)
-        if found is not None:
-            return found
-    return import_object(name)
-
-
-def _attribute(owner: Any, qualname: str) -> Any:
-    for part in qualname.split("."):
-        owner = getattr(owner, part, None)
-        if owner is None:
-            return None
-    return owner
 
 
 def instantiate(config: Any, path: Path = ()) -> Any:
@@ -123,12 +91,6 @@ class Filled(NamedTuple):
     path: Path
     value: Any
     factory: Callable
-
-
-def normalize(value: Any, path: Path = ()) -> Any:
-    from ._values import normalize as to_json  # _values names classes with factory_name
-
-    return to_json(value, path)
 
 
 def fill_defaults(

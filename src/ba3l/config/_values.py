@@ -12,7 +12,7 @@ import inspect
 from typing import Any
 
 from ._errors import ConfigError
-from ._factories import factory_name
+from ._imports import factory_name
 from ._references import is_reference
 from ._tree import Path, format_path
 
