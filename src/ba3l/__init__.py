@@ -7,6 +7,7 @@ Lightning or observer backend is imported here.
 from ba3l.config import CMD as CMD
 from ba3l.config import ConfigError as ConfigError
 from ba3l.config import ConfigScope as ConfigScope
+from ba3l.config import DynamicIngredient as DynamicIngredient
 from ba3l.experiment import ConfigRequest as ConfigRequest
 from ba3l.experiment import Experiment as Experiment
 from ba3l.experiment import Ingredient as Ingredient

@@ -6,21 +6,26 @@ the command line, signature capture, provenance, and the resolved config that
 listed here; the modules themselves are private.
 """
 
+from ._dynamic import INGREDIENT_KEY as INGREDIENT_KEY
+from ._dynamic import DynamicIngredient as DynamicIngredient
+from ._dynamic import dynamic_nodes as dynamic_nodes
+from ._dynamic import ingredient_of as ingredient_of
+from ._dynamic import swapped_nodes as swapped_nodes
 from ._errors import ConfigError as ConfigError
 from ._errors import ConfigFileError as ConfigFileError
 from ._errors import ConfigTypeError as ConfigTypeError
 from ._errors import UnknownKeyError as UnknownKeyError
 from ._errors import UsageError as UsageError
 from ._errors import did_you_mean as did_you_mean
+from ._factories import Configurable as Configurable
+from ._factories import factory_key as factory_key
+from ._factories import fill_defaults as fill_defaults
+from ._factories import instantiate as instantiate
 from ._files import CONFIG_SUFFIXES as CONFIG_SUFFIXES
 from ._files import load_config_file as load_config_file
 from ._files import looks_like_config_file as looks_like_config_file
 from ._files import save_config_file as save_config_file
 from ._files import write_text_atomic as write_text_atomic
-from ._factories import Configurable as Configurable
-from ._factories import factory_key as factory_key
-from ._factories import fill_defaults as fill_defaults
-from ._factories import instantiate as instantiate
 from ._imports import factory_name as factory_name
 from ._imports import import_factory as import_factory
 from ._imports import import_object as import_object
@@ -40,10 +45,10 @@ from ._scope import ConfigScope as ConfigScope
 from ._scope import ScopeResult as ScopeResult
 from ._scope import display_path as display_path
 from ._signature import SPECIAL_ARGUMENTS as SPECIAL_ARGUMENTS
-from ._summary import format_config as format_config
 from ._signature import Parameter as Parameter
 from ._signature import Signature as Signature
 from ._signature import capture_signature as capture_signature
+from ._summary import format_config as format_config
 from ._tree import EMPTY as EMPTY
 from ._tree import MISSING as MISSING
 from ._tree import Path as Path

@@ -6,9 +6,8 @@ every leaf it writes; ``print_config``, error messages and run records read it b
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import enum
+from typing import NamedTuple
 
 
 class Layer(enum.IntEnum):

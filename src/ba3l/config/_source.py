@@ -9,13 +9,12 @@ but their first use compiles large regular expressions: some 15 ms that every
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import ast
 import inspect
 import linecache
 import types
 from collections.abc import Callable
+from typing import NamedTuple
 
 Comments = dict[int, tuple[str, bool]]
 """``{line: (text, whole_line)}``: a comment's text, and whether it is alone on its line."""

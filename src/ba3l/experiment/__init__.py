@@ -10,10 +10,10 @@ from ._assembly import resolve as resolve
 from ._capture import Captured as Captured
 from ._capture import MissingConfigError as MissingConfigError
 from ._commandline import OPTIONS as OPTIONS
-from ._config_context import ConfigContext as ConfigContext
 from ._commandline import CommandLine as CommandLine
 from ._commandline import Options as Options
 from ._commandline import parse_command_line as parse_command_line
+from ._config_context import ConfigContext as ConfigContext
 from ._context import CallContext as CallContext
 from ._context import activated as activated
 from ._context import active_context as active_context

@@ -9,6 +9,12 @@ The high layers are known first, so they are computed first and handed to the
 config scopes as *fixed* values: a scope then computes its derived entries from
 them. Scopes run top-down, so a child's scopes also see what its parent wrote.
 Each phase is a function from its inputs to a result; :func:`resolve` chains them.
+
+Dynamic ingredients are found in rounds: the config is assembled with the
+ingredients known so far, the dynamic ingredients it names are mounted, and it is
+assembled again, until no new one appears. A round that meets bad input is
+assembled again leniently, since a key may belong to an ingredient not mounted yet;
+the error stands if the round finds no new ingredient.
 """
 
 from __future__ import annotations
@@ -19,43 +25,48 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from ba3l.config import (
+    INGREDIENT_KEY,
     MISSING,
-    annotation_problem,
-    Parameter,
-    capture_signature,
-    coerce_to,
-    factory_key,
-    fill_defaults,
-    is_reference,
     ConfigError,
     ConfigTypeError,
     Layer,
+    Parameter,
     Path,
     ResolvedConfig,
     ScopeResult,
     Source,
     UnknownKeyError,
     UsageError,
+    annotation_problem,
+    capture_signature,
     coerce_like,
+    coerce_to,
     copy_tree,
     did_you_mean,
+    factory_key,
+    fill_defaults,
     format_path,
     get,
+    ingredient_of,
+    is_reference,
     leaves,
     leaves_of,
     merge,
     normalize,
     replacement_problem,
+    set_value,
     subtree,
+    swapped_nodes,
 )
 
 from ._capture import Captured
 from ._ingredient import ConfigSource, Ingredient
 from ._layers import FixedValues, LowerLayers, ParentWrites, prefixes
-from ._mounts import Mount, list_mounts, named_config_table, owner_of
+from ._mounts import Mount, list_mounts, named_config_table, owner_of, same_mounts
 from ._references import check_references
 
 SEED_DOC = "the random seed for this experiment"
+INGREDIENT_DOC = "the ingredient mounted here (an import string)"
 
 
 class Update(NamedTuple):
@@ -82,6 +93,10 @@ class ConfigRequest(NamedTuple):
     force: bool = False
 
 
+MAX_ROUNDS = 32
+"""How many times dynamic ingredients may add others before the config counts as endless."""
+
+
 def resolve(root: Ingredient, request: ConfigRequest = ConfigRequest(), logger: Any = None) -> ResolvedConfig:
     """The final config of ``root``'s tree for ``request``, with provenance.
 
@@ -89,38 +104,77 @@ def resolve(root: Ingredient, request: ConfigRequest = ConfigRequest(), logger: 
         UsageError: an unknown named config.
         UnknownKeyError: an update to a key nothing declares (a warning with ``force``).
         ConfigTypeError: an update whose type does not fit (a warning with ``force``).
+        ConfigError: a dynamic ingredient that cannot be imported or mounted.
     """
     mounts = list_mounts(root)
-    fixed = _named_layer(mounts, request.named_configs, _updates_layer(request.updates))
-    lower = _scope_layers(mounts, fixed, _default_layer(mounts, request.force))
+    for _ in range(MAX_ROUNDS):
+        config, error = _assemble_round(mounts, request, logger)
+        found = list_mounts(root, config.values)
+        if same_mounts(found, mounts):
+            if error is not None:
+                raise error
+            return config
+        mounts = found
+    names = ", ".join(format_path(m.path) for m in mounts if m.source)
+    raise ConfigError(f"dynamic ingredients keep adding others after {MAX_ROUNDS} rounds: {names}")
+
+
+def _assemble_round(
+    mounts: tuple[Mount, ...], request: ConfigRequest, logger: Any
+) -> tuple[ResolvedConfig, ConfigError | None]:
+    """The config with these ingredients, or, on bad input, a lenient one and the error."""
+    try:
+        return _assemble(mounts, request, logger, strict=True), None
+    except ConfigError as error:
+        try:
+            return _assemble(mounts, request, logger, strict=False), error
+        except Exception:  # a scope may fail on the bad value let pass: the first error is the one to show
+            raise error from None
+
+
+def _assemble(mounts: tuple[Mount, ...], request: ConfigRequest, logger: Any, strict: bool) -> ResolvedConfig:
+    """One round; not ``strict``: unknown keys, type errors and unknown named configs are let
+    pass, and references are not checked (they may belong to ingredients not mounted yet)."""
+    dynamic = {mount.path for mount in mounts if mount.source is not None}
+    fixed = _named_layer(mounts, request.named_configs, _updates_layer(request.updates, dynamic), strict)
+    lower = _scope_layers(mounts, fixed, _default_layer(mounts, request.force or not strict))
     lower = _check_declared(fixed, _factory_layer(_lay_fixed(fixed, lower)))
     lower = _hook_layer(mounts, fixed, lower, request.command, logger)
     lower = _check_types(mounts, lower)
-    check_references(mounts, lower.values)
+    if strict:
+        check_references(mounts, lower.values)
     return lower.result()
 
 
 # the update and named-config layers -----------------------------------------------
 
 
-def _updates_layer(updates: tuple[Update, ...]) -> FixedValues:
+def _updates_layer(updates: tuple[Update, ...], dynamic: set[Path]) -> FixedValues:
+    """The updates; a string given for a dynamic ingredient's path names the one to mount there."""
     fixed = FixedValues()
     for update in updates:
         value = normalize(update.value, update.path)
+        if update.path in dynamic and isinstance(value, str):
+            value = {INGREDIENT_KEY: value}  # with models.net=pkg.vgg.net: swap the ingredient
         fixed.set(update.path, value, Source(Layer.UPDATE, update.origin), update.add, update.warn_new)
     return fixed
 
 
-def _named_layer(mounts: tuple[Mount, ...], names: tuple[str, ...], fixed: FixedValues) -> FixedValues:
+def _named_layer(
+    mounts: tuple[Mount, ...], names: tuple[str, ...], fixed: FixedValues, strict: bool = True
+) -> FixedValues:
     """Evaluate named configs last to first, so a later one's values are fixed for earlier ones."""
     table = named_config_table(mounts)
     for name in names:
-        if name not in table:
+        if name not in table and strict:
             raise UsageError(f"unknown named config '{name}'{did_you_mean(name, table)}")
     for name in reversed(names):
+        if name not in table:
+            continue  # a lenient round: perhaps of a dynamic ingredient not mounted yet
         mount, source = table[name]
+        node_fixed = subtree(fixed.tree, mount.path)
         try:
-            result = source.evaluate(fixed=subtree(fixed.tree, mount.path))
+            result = _without_swapped(source.evaluate(fixed=node_fixed), node_fixed)[0]
         except NameError as error:
             error.add_note(
                 f"named config '{name}' runs before the config scopes: it sees only values from the "
@@ -145,6 +199,10 @@ def _default_layer(mounts: tuple[Mount, ...], force: bool) -> LowerLayers:
     lower.store(("seed",), int.from_bytes(os.urandom(4), "big") >> 1, Source(Layer.DEFAULT, "built-in"))
     lower.docs[("seed",)] = SEED_DOC
     lower.declared.add(("seed",))
+    for mount in mounts:
+        if mount.source is not None:
+            lower.declared.add(mount.path + (INGREDIENT_KEY,))
+            lower.docs[mount.path + (INGREDIENT_KEY,)] = INGREDIENT_DOC
     owners: dict[Path, Captured] = {}
     for mount in mounts:
         for captured in mount.ingredient.captured_functions:
@@ -201,11 +259,31 @@ def _scope_layers(mounts: tuple[Mount, ...], fixed: FixedValues, lower: LowerLay
         for source in mount.ingredient.config_sources:
             order += 1
             check = _override_check(by_path, mount, fixed, lower, order)
-            result = source.evaluate(node_fixed, values, check, mount.path)
+            result, swapped = _without_swapped(source.evaluate(node_fixed, values, check, mount.path), node_fixed)
+            for node in swapped:
+                lower.forget_shadows(mount.path + node, keep=(INGREDIENT_KEY,))
             values = merge(values, result.values)
             _record_source(by_path, mount, source, result, fixed, parents, lower)
         lower.store(mount.path, values)
     return lower
+
+
+def _without_swapped(result: ScopeResult, fixed: dict) -> tuple[ScopeResult, list[Path]]:
+    """Drop what a source wrote for a dynamic ingredient that a higher layer swapped for another
+    (``fixed``: the higher layers' values); also the paths of those ingredients."""
+    nodes = swapped_nodes(result.shadowed, result.values)
+    if not nodes:
+        return result, nodes
+
+    def dropped(path: Path) -> bool:
+        return any(path[: len(node)] == node and path != node + (INGREDIENT_KEY,) for node in nodes)
+
+    values = result.values
+    for node in nodes:
+        set_value(values, node, copy_tree(subtree(fixed, node)))  # only the higher layers' values stay
+    lines = {path: where for path, where in result.lines.items() if not dropped(path)}
+    placeholders = frozenset(path for path in result.placeholders if not dropped(path))
+    return result._replace(values=values, lines=lines, placeholders=placeholders), nodes
 
 
 def _record_source(
@@ -263,6 +341,10 @@ def _checked(path: Path, old: Any, new: Any, source: Source, lower: LowerLayers)
     """``new`` may replace ``old`` if its type fits: the annotation's, checked last, or else the old value's."""
     if path in lower.annotated:
         return new
+    if ingredient_of(old) and isinstance(new, str):
+        # ``models.net=pkg.vgg.net`` before this round knew models.net was dynamic; the next
+        # round rewrites the update itself (see _updates_layer)
+        return {INGREDIENT_KEY: new}
     problem = replacement_problem(old, new)
     if problem:
         lower.refuse(ConfigTypeError, f"config entry '{format_path(path)}' ({source}): {problem}")

@@ -27,7 +27,7 @@ def print_named_configs(ex: Experiment, config: ResolvedConfig, arguments: tuple
     """Print the named configs, ingredients' ones by dotted name, with their docs."""
     _no_arguments("print_named_configs", arguments)
     print("Named configs:")
-    for name, (_, source) in named_config_table(list_mounts(ex)).items():
+    for name, (_, source) in named_config_table(list_mounts(ex, config.values)).items():
         doc = (source.doc or "").strip().splitlines()
         print(f"  {name}" + (f"  # {doc[0]}" if doc else ""))
 
@@ -43,7 +43,10 @@ def save_config(ex: Experiment, config: ResolvedConfig, arguments: tuple[str, ..
 
 def print_dependencies(ex: Experiment, config: ResolvedConfig, arguments: tuple[str, ...], options: Options) -> None:
     """Print the experiment's source files and the packages it has imported."""
-    from ._dependencies import experiment_dependencies, experiment_sources  # costly imports
+    from ._dependencies import (  # costly imports
+        experiment_dependencies,
+        experiment_sources,
+    )
 
     _no_arguments("print_dependencies", arguments)
     print("Sources:")

@@ -11,15 +11,29 @@ called as it is. A callable named by an import string is imported when first nee
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ba3l.config import MISSING, ConfigError, Path, Signature, copy_tree, format_path, get, split_path
-from ba3l.config import SPECIAL_ARGUMENTS, capture_signature, import_factory, is_reference, literal
+from ba3l.config import (
+    MISSING,
+    SPECIAL_ARGUMENTS,
+    ConfigError,
+    Path,
+    Signature,
+    capture_signature,
+    copy_tree,
+    format_path,
+    get,
+    import_factory,
+    is_reference,
+    literal,
+    split_path,
+)
 
-from ._context import active_context
+from ._context import active_context, calling
 
 if TYPE_CHECKING:
     from ._ingredient import Ingredient
@@ -39,6 +53,8 @@ class Captured:
         extra: entries it adds to the config, at its prefix (``train=True``).
         add_defaults: whether its parameters' defaults become config entries.
         origin: ``file:line`` where it was captured.
+        mount: where its ingredient's config is read from when it is bound to a mount
+            (see :meth:`at`); ``None``: wherever the ingredient is mounted.
     """
 
     def __init__(
@@ -59,6 +75,7 @@ class Captured:
         self.extra = dict(extra or {})
         self.add_defaults = bool(prefix) if add_defaults is None else add_defaults
         self.origin = origin
+        self.mount: Path | None = None
         if not isinstance(target, str):
             functools.update_wrapper(self, target, updated=())  # a class's __dict__ is not ours to copy
 
@@ -96,20 +113,27 @@ class Captured:
     def qualified_name(self) -> str:
         return f"{self.function.__module__}.{self.function.__qualname__}"
 
+    def at(self, mount: Path) -> Captured:
+        """This callable bound to the config of its ingredient mounted at ``mount``."""
+        bound = copy.copy(self)
+        bound.mount = mount
+        return bound
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         context = active_context()
         if context is None:
             return self.function(*args, **{**self.static_args, **kwargs})
+        mount = context.mount_path(self.ingredient) if self.mount is None else self.mount
         given = self._binder.bind_partial(*args, **kwargs).arguments
-        for name in self._wants.difference(given):
-            kwargs[name] = context.special(name, self)
-        for name, value in self.static_args.items():
-            if name not in given:
-                kwargs[name] = value
-        found = self.arguments_from(context.values, context.mount_path(self.ingredient), given)
-        for name, (path, value) in found.items():
-            kwargs[name] = context.call_reference(value, path) if is_reference(value) else literal(value)
-        return self.function(*args, **kwargs)
+        with calling(mount):
+            for name in self._wants.difference(given):
+                kwargs[name] = context.special(name, self, mount)
+            for name, value in self.static_args.items():
+                if name not in given:
+                    kwargs[name] = value
+            for name, (path, value) in self.arguments_from(context.values, mount, given).items():
+                kwargs[name] = context.call_reference(value, path) if is_reference(value) else literal(value)
+            return self.function(*args, **kwargs)
 
     def arguments_from(
         self, values: dict, mount_path: Path, given: Collection[str] = ()

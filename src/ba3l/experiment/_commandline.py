@@ -15,9 +15,9 @@ from ba3l.config import (
     COMMAND_LINE,
     UsageError,
     did_you_mean,
+    is_assignment,
     load_config_file,
     looks_like_config_file,
-    is_assignment,
     parse_assignment,
 )
 
@@ -75,8 +75,15 @@ class CommandLine(NamedTuple):
     options: Options = Options()
 
 
-def parse_command_line(argv: Sequence[str], named_configs: Collection[str]) -> CommandLine:
+def parse_command_line(
+    argv: Sequence[str], named_configs: Collection[str], static_paths: Collection[str] = ("",)
+) -> CommandLine:
     """Classify ``argv`` (without the program name) into command, updates and options.
+
+    ``named_configs`` are the qualified names of the named configs of the ingredients given
+    in code, which sit at ``static_paths`` (``""`` for the root, ``"data"``). Any other
+    dotted name (``models.net.small``) may be a dynamic ingredient's named config: it is
+    checked when the config is resolved.
 
     Raises:
         UsageError: an unknown option, a malformed update, an unknown named config,
@@ -89,7 +96,7 @@ def parse_command_line(argv: Sequence[str], named_configs: Collection[str]) -> C
         head, tail = words[:at], words[at + 1 :]
     else:
         head, tail = words, []
-    named, updates = _classify_updates(tail, named_configs)
+    named, updates = _classify_updates(tail, named_configs, static_paths)
     return CommandLine(
         command=head[0] if head else None,
         arguments=tuple(head[1:]),
@@ -145,7 +152,9 @@ def _is_number(word: str) -> bool:
     return True
 
 
-def _classify_updates(words: list[str], named_configs: Collection[str]) -> tuple[list[str], list[Update]]:
+def _classify_updates(
+    words: list[str], named_configs: Collection[str], static_paths: Collection[str]
+) -> tuple[list[str], list[Update]]:
     named: list[str] = []
     updates: list[Update] = []
     for word in words:
@@ -158,9 +167,18 @@ def _classify_updates(words: list[str], named_configs: Collection[str]) -> tuple
             # A config file is often a saved config: keys it adds are taken as if written
             # with '+', so every saved config replays; each is reported, in case of a typo.
             updates.append(Update((), load_config_file(word), f"file {word}", add=True, warn_new=True))
+        elif _maybe_dynamic(word, static_paths):
+            named.append(word)
         else:
             raise UsageError(
                 f"unknown named config '{word}'{did_you_mean(word, named_configs)}; "
                 "an update is KEY=VALUE, a named config or a config file"
             )
     return named, updates
+
+
+def _maybe_dynamic(word: str, static_paths: Collection[str]) -> bool:
+    """Whether ``word`` may name a dynamic ingredient's named config: a dotted name of
+    identifiers whose owner is not an ingredient given in code."""
+    owner = word.rpartition(".")[0]
+    return owner not in static_paths and all(part.isidentifier() for part in word.split("."))

@@ -23,7 +23,8 @@ from ba3l.config import (
     subtree,
 )
 
-from ._mounts import list_mounts
+from ._context import calls_running
+from ._mounts import choose_mount, list_mounts, mount_paths
 from ._references import find_command
 
 if TYPE_CHECKING:
@@ -45,9 +46,9 @@ class ConfigContext:
     def __init__(self, experiment: Experiment, config: ResolvedConfig):
         self.experiment = experiment
         self.config = config
-        self._mounts = list_mounts(experiment)
-        self._paths = {id(m.ingredient): m.path for m in self._mounts}
-        self._seeders: dict[int, random.Random] = {}
+        self._mounts = list_mounts(experiment, config.values)
+        self._paths = mount_paths(self._mounts)
+        self._seeders: dict[tuple[str, Path], random.Random] = {}
 
     @property
     def values(self) -> dict:
@@ -58,24 +59,21 @@ class ConfigContext:
         return int(self.config.values["seed"])
 
     def mount_path(self, ingredient: Ingredient) -> Path:
-        if id(ingredient) not in self._paths:
-            raise ConfigError(
-                f"ingredient '{ingredient.path}' is not part of experiment '{self.experiment.name}'; "
-                "give it in ingredients=[...] of the experiment or of one of its ingredients"
-            )
-        return self._paths[id(ingredient)]
+        """Where ``ingredient``'s config is: its mount, or for one mounted at several paths
+        the one inside the innermost captured call running now."""
+        return choose_mount(ingredient, self._paths.get(id(ingredient), []), calls_running())
 
-    def special(self, name: str, captured: Captured) -> Any:
+    def special(self, name: str, captured: Captured, mount: Path) -> Any:
         """``_config``, ``_log``, ``_seed`` and ``_rnd``; ``_run`` is ``None`` outside a run."""
         if name == "_run":
             return None
         if name == "_config":
-            return copy_tree(subtree(self.values, self.mount_path(captured.ingredient)))
+            return copy_tree(subtree(self.values, mount))
         if name == "_log":
             return self.experiment.logger
         import random
 
-        seed = self._seeder(captured).randrange(2**31)
+        seed = self._seeder(captured, mount).randrange(2**31)
         return seed if name == "_seed" else random.Random(seed)
 
     def call_reference(self, reference: str, path: Path) -> Any:
@@ -85,7 +83,7 @@ class ConfigContext:
 
     def get_command_function(self, name: str) -> Captured:
         """The command called ``name`` (dotted: ``"datasets.train.iter"``)."""
-        return self.experiment.find_command(name).captured
+        return self.experiment.find_command(name, self.config).captured
 
     def get_config_path_value(self, path: str) -> Any:
         """A copy of the config value at the dotted ``path``.
@@ -99,12 +97,15 @@ class ConfigContext:
             raise ConfigError(f"no config entry '{path}'{did_you_mean(path, keys)}")
         return copy_tree(value)
 
-    def _seeder(self, captured: Captured) -> random.Random:
-        """Each callable gets its own seed sequence, fixed by the config's seed and its name."""
+    def _seeder(self, captured: Captured, mount: Path) -> random.Random:
+        """Each callable at each mount gets its own seed sequence, fixed by the config's seed,
+        its name and where its ingredient is mounted."""
         import hashlib
         import random
 
-        if id(captured) not in self._seeders:
-            digest = hashlib.sha256(f"{self.seed}:{captured.qualified_name}".encode()).digest()
-            self._seeders[id(captured)] = random.Random(int.from_bytes(digest[:8], "big"))
-        return self._seeders[id(captured)]
+        key = (captured.qualified_name, mount)
+        if key not in self._seeders:
+            text = f"{self.seed}:{captured.qualified_name}" + (f"@{format_path(mount)}" if mount else "")
+            digest = hashlib.sha256(text.encode()).digest()
+            self._seeders[key] = random.Random(int.from_bytes(digest[:8], "big"))
+        return self._seeders[key]

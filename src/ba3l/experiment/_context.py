@@ -31,16 +31,18 @@ class CallContext(Protocol):
     """The resolved config tree."""
 
     def mount_path(self, ingredient: Ingredient) -> Path:
-        """Where ``ingredient`` sits in the config tree."""
+        """Where ``ingredient`` sits in the config tree (see :func:`calls_running`)."""
 
-    def special(self, name: str, captured: Captured) -> Any:
-        """The value of an injected argument (``_run``, ``_log``, ``_seed``, ``_rnd``, ``_config``)."""
+    def special(self, name: str, captured: Captured, mount: Path) -> Any:
+        """The value of an injected argument (``_run``, ``_log``, ``_seed``, ``_rnd``, ``_config``)
+        for ``captured`` called at ``mount``."""
 
     def call_reference(self, reference: str, path: Path) -> Any:
         """Run the command ``reference`` (found at config ``path``) names; return its result."""
 
 
 _active: ContextVar[CallContext | None] = ContextVar("ba3l_call_context", default=None)
+_calls: ContextVar[tuple[Path, ...]] = ContextVar("ba3l_calls", default=())
 
 
 def active_context() -> CallContext | None:
@@ -56,3 +58,23 @@ def activated(context: CallContext) -> Iterator[CallContext]:
         yield context
     finally:
         _active.reset(token)
+
+
+def calls_running() -> tuple[Path, ...]:
+    """The mount paths of the captured calls running now, outermost first.
+
+    An ingredient mounted at two paths (a dynamic ingredient used twice) reads its
+    config from the one inside the innermost running call: ``models.net.summary``
+    calling the ingredient's ``build`` builds ``models.net``'s model.
+    """
+    return _calls.get()
+
+
+@contextmanager
+def calling(mount: Path) -> Iterator[None]:
+    """Record a captured call at ``mount`` for the duration of the ``with`` block."""
+    token = _calls.set(_calls.get() + (mount,))
+    try:
+        yield
+    finally:
+        _calls.reset(token)

@@ -16,7 +16,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ba3l.config import ConfigError, ResolvedConfig, UsageError, did_you_mean, split_path, subtree
+from ba3l.config import (
+    ConfigError,
+    ResolvedConfig,
+    UsageError,
+    did_you_mean,
+    split_path,
+    subtree,
+)
 
 from ._assembly import ConfigRequest, Update, resolve
 from ._builtins import BUILTINS
@@ -98,9 +105,10 @@ class Experiment(Ingredient):
             raise ConfigError("get_dataloaders() builds loaders from a run's config: call it inside a run")
         wanted = dict(markers or {})
         found = {
-            child.path: child.commands["iter"].captured()
-            for child in self.datasets.ingredients
-            if "iter" in child.commands and _has_markers(subtree(context.values, ("datasets", child.path)), wanted)
+            mount.path[1]: mount.ingredient.commands["iter"].captured.at(mount.path)()
+            for mount in list_mounts(self, context.values)
+            if len(mount.path) == 2 and mount.path[0] == "datasets" and "iter" in mount.ingredient.commands
+            and _has_markers(subtree(context.values, mount.path), wanted)
         }
         if not found:
             raise ConfigError(f"no dataset under 'datasets' has {wanted} in its config")
@@ -171,9 +179,9 @@ class Experiment(Ingredient):
         """
         options = options or Options()
         name = command_name or self.default_command
-        command = self.find_command(name)
         request = _request(config_updates, named_configs, name or "", options.force)
-        return self.start(command, self.resolve_config(request), options, request)
+        config = self.resolve_config(request)
+        return self.start(self.find_command(name, config), config, options, request)
 
     @contextmanager
     def configured(
@@ -203,9 +211,13 @@ class Experiment(Ingredient):
         """
         return resolve(self, request)
 
-    def find_command(self, name: str | None) -> Command:
-        """The command called ``name`` (dotted for ingredients' commands)."""
-        table = command_table(list_mounts(self))
+    def find_command(self, name: str | None, config: ResolvedConfig | None = None) -> Command:
+        """The command called ``name`` (dotted for ingredients' commands), bound to its mount.
+
+        With a resolved ``config``, also the commands of the dynamic ingredients it mounts
+        (``models.net.summary``).
+        """
+        table = command_table(list_mounts(self, config.values if config else None))
         known = sorted(set(table) | set(BUILTINS))
         if name is None:
             raise UsageError("no command given and the experiment has no main function; commands: " + ", ".join(known))
@@ -214,14 +226,17 @@ class Experiment(Ingredient):
         return table[name][1]
 
     def start(self, command: Command, config: ResolvedConfig, options: Options, request: ConfigRequest) -> Run:
-        """Hand a resolved config and a command to the run layer and run it.
+        """Hand a resolved config and a command (as :meth:`find_command` gives it) to the run
+        layer and run it.
 
         A command whose arguments the config cannot fill is refused here, before any
         observer records a run.
         """
-        mount_path = next(m.path for m in list_mounts(self) if m.ingredient is command.captured.ingredient)
-        command.captured.arguments_from(config.values, mount_path)
-        from ba3l.run import start_run  # the seam to the run layer, taken only when a run starts
+        captured = command.captured
+        captured.arguments_from(config.values, captured.mount or ())
+        from ba3l.run import (
+            start_run,  # the seam to the run layer, taken only when a run starts
+        )
 
         return start_run(self, command, config, options, request)
 

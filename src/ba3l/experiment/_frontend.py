@@ -28,7 +28,8 @@ def run_command_line(ex: Experiment, argv: list[str]) -> Run | None:
     """Run ``argv`` for ``ex``; see the module docstring for what happens on errors."""
     debug = "-d" in argv or "--debug" in argv
     try:
-        line = parse_command_line(argv, named_config_table(list_mounts(ex)))
+        mounts = list_mounts(ex)
+        line = parse_command_line(argv, named_config_table(mounts), {".".join(m.path) for m in mounts})
         if line.options.help:
             print(help_text(ex))
             return None
@@ -57,10 +58,10 @@ def _dispatch(ex: Experiment, line: CommandLine) -> Run | None:
         _warn(ex, config.warnings)
         BUILTINS[name](ex, config, line.arguments, line.options)
         return None
-    command = ex.find_command(name)
+    config = ex.resolve_config(request)
+    command = ex.find_command(name, config)  # after resolving: the config decides which dynamic ingredients exist
     if line.arguments:
         raise UsageError(f"command '{name}' takes no arguments, got '{line.arguments[0]}'; updates go after 'with'")
-    config = ex.resolve_config(request)
     _warn(ex, config.warnings)
     if line.options.print_config:
         print(format_config(config, color=sys.stdout.isatty(), provenance=line.options.provenance))

@@ -7,7 +7,6 @@ its experiment: two experiments in one process never share one.
 
 from __future__ import annotations
 
-
 from ._ingredient import Ingredient
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from ba3l.config import format_path, leaves, short_repr, type_name
+from ba3l.config import ResolvedConfig, format_path, leaves, short_repr, type_name
 
 from ._builtins import BUILTINS
 from ._commandline import OPTIONS
@@ -16,8 +16,12 @@ if TYPE_CHECKING:
 
 
 def help_text(ex: Experiment) -> str:
-    """Everything a user can type, with docs; the config keys with type, default and doc."""
-    mounts = list_mounts(ex)
+    """Everything a user can type, with docs; the config keys with type, default and doc.
+
+    The commands and named configs of dynamic ingredients are those the default config mounts.
+    """
+    config = ex.resolve_config()
+    mounts = list_mounts(ex, config.values)
     program = os.path.basename(ex.mainfile) if ex.mainfile else ex.name
     sections = [f"Usage: {program} [COMMAND [ARG]] [with UPDATE ...] [OPTIONS]"]
     if ex.name:
@@ -34,14 +38,13 @@ def help_text(ex: Experiment) -> str:
     options = [(", ".join(f for f in (o.short, o.long) if f) + (f" {o.value}" if o.value else ""), o.help)
                for o in OPTIONS]
     sections.append(_table("Options:", options))
-    sections.append(_config_table(ex))
+    sections.append(_config_table(config))
     sections.append("An UPDATE is KEY=VALUE (a Python literal, else a string), +KEY=VALUE to add a key,\n"
                     "a named config, or a config file (.json, .yaml, .toml).")
     return "\n\n".join(sections)
 
 
-def _config_table(ex: Experiment) -> str:
-    config = ex.resolve_config()
+def _config_table(config: ResolvedConfig) -> str:
     rows = []
     for path, value in leaves(config.values):
         doc = config.docs.get(path, "")

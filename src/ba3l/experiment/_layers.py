@@ -123,6 +123,12 @@ class LowerLayers:
         if path not in self.shadowed or self.shadowed[path][0] < rank:
             self.shadowed[path] = (rank, value)
 
+    def forget_shadows(self, node: Path, keep: Path = ()) -> None:
+        """Forget what fixed values replaced under ``node`` (but at ``node + keep``): a swapped
+        dynamic ingredient's new scopes record their own."""
+        for path in [p for p in self.shadowed if p[: len(node)] == node and p != node + keep]:
+            del self.shadowed[path]
+
     def refuse(self, error: type[ConfigError], message: str) -> None:
         """Raise ``error``, or with ``--force`` keep the message as a warning."""
         if not self.force:

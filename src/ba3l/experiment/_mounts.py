@@ -1,53 +1,145 @@
 """Where each ingredient sits in an experiment's config tree, and what it offers there.
 
-An ingredient's path is its parent's path plus its own name. These tables are
-built from the tree on demand; ingredients themselves stay unaware of where they
-are mounted, so one ingredient can serve several experiments.
+An ingredient's path is its parent's path plus its own name; a dynamic ingredient's
+path is where its ``DynamicIngredient`` value sits in the config. These tables are
+built from the tree (and, for dynamic ingredients, from a config) on demand;
+ingredients themselves stay unaware of where they are mounted, so one ingredient can
+serve several experiments, and a dynamic one several paths of one config.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from ba3l.config import ConfigError, Path, format_path
+from ba3l.config import (
+    INGREDIENT_KEY,
+    ConfigError,
+    Path,
+    dynamic_nodes,
+    format_path,
+    import_factory,
+    ingredient_of,
+    subtree,
+)
 
 if TYPE_CHECKING:
     from ._ingredient import Command, ConfigSource, Ingredient
 
 
 class Mount(NamedTuple):
-    """An ingredient at its path in the config tree (the root's path is ``()``)."""
+    """An ingredient at its path in the config tree (the root's path is ``()``).
+
+    ``source`` is the import string of a dynamic ingredient, ``None`` for one given in code.
+    """
 
     path: Path
     ingredient: Ingredient
+    source: str | None = None
 
     def qualify(self, name: str) -> str:
         """``"small"`` of the ingredient at ``data`` -> ``"data.small"``."""
         return ".".join(self.path + (name,))
 
 
-def list_mounts(root: Ingredient) -> tuple[Mount, ...]:
-    """All ingredients under ``root``, parents before children, with their paths."""
+def list_mounts(root: Ingredient, values: dict | None = None) -> tuple[Mount, ...]:
+    """All ingredients under ``root``, parents before children, with their paths.
+
+    With the config ``values``, also the dynamic ingredients they name (imported now),
+    and theirs, each after the ingredient whose config holds it.
+
+    Raises:
+        ConfigError: an ingredient used twice in code, two at one path, an import string
+            that names no ingredient, or a dynamic ingredient inside itself.
+    """
     mounts: list[Mount] = []
-    seen: dict[int, Path] = {}
-    paths: set[Path] = set()
+    taken: dict[Path, Mount] = {}
 
-    def visit(ingredient: Ingredient, path: Path) -> None:
-        if id(ingredient) in seen:
-            raise ConfigError(
-                f"ingredient '{ingredient.path}' is used twice: at '{format_path(seen[id(ingredient)])}' "
-                f"and at '{format_path(path)}'"
-            )
-        if path in paths:
-            raise ConfigError(f"two ingredients are mounted at '{format_path(path)}'; give them different names")
-        seen[id(ingredient)] = path
-        paths.add(path)
-        mounts.append(Mount(path, ingredient))
-        for child in ingredient.ingredients:
-            visit(child, path + child.relative_path)
+    def mount_tree(top: Ingredient, path: Path, source: str | None, inside: tuple[int, ...]) -> None:
+        seen: dict[int, Path] = {}  # each tree given in code uses an ingredient once
 
-    visit(root, ())
+        def visit(ingredient: Ingredient, path: Path, source: str | None) -> None:
+            if id(ingredient) in seen:
+                raise ConfigError(
+                    f"ingredient '{ingredient.path}' is used twice: at '{format_path(seen[id(ingredient)])}' "
+                    f"and at '{format_path(path)}'"
+                )
+            if path in taken:
+                raise ConfigError(f"two ingredients are mounted at '{format_path(path)}'; give them different names")
+            seen[id(ingredient)] = path
+            taken[path] = mount = Mount(path, ingredient, source)
+            mounts.append(mount)
+            children = [(child, path + child.relative_path) for child in ingredient.ingredients]
+            for child, child_path in children:
+                visit(child, child_path, None)
+            if values is not None:
+                here = subtree(values, path)
+                if source is None and path and ingredient_of(here):
+                    raise ConfigError(
+                        f"config entry '{format_path(path + (INGREDIENT_KEY,))}' names a dynamic ingredient "
+                        f"where the ingredient '{ingredient.path}' is given in code"
+                    )
+                skip = frozenset(child_path for _, child_path in children)
+                for node, name in dynamic_nodes(here, path, skip):
+                    dynamic = _import_ingredient(name, node)
+                    if id(dynamic) in inside + (id(top),):
+                        raise ConfigError(f"the dynamic ingredient '{name}' at '{format_path(node)}' contains itself")
+                    mount_tree(dynamic, node, name, inside + (id(top),))
+
+        visit(top, path, source)
+
+    mount_tree(root, (), None, ())
     return tuple(mounts)
+
+
+def _import_ingredient(name: str, path: Path) -> Ingredient:
+    from ._ingredient import Ingredient
+
+    where = format_path(path + (INGREDIENT_KEY,))
+    try:
+        found = import_factory(name)
+    except ConfigError as error:
+        raise ConfigError(f"config entry '{where}': {error}") from None
+    if not isinstance(found, Ingredient):
+        raise ConfigError(f"config entry '{where}': '{name}' is {type(found).__name__}, not an Ingredient")
+    return found
+
+
+def same_mounts(one: tuple[Mount, ...], other: tuple[Mount, ...]) -> bool:
+    """Whether two mount lists put the same ingredients at the same paths."""
+    return [(m.path, id(m.ingredient)) for m in one] == [(m.path, id(m.ingredient)) for m in other]
+
+
+def mount_paths(mounts: tuple[Mount, ...]) -> dict[int, list[Path]]:
+    """The paths of each ingredient, by ``id``: one, or several for a dynamic ingredient."""
+    paths: dict[int, list[Path]] = {}
+    for mount in mounts:
+        paths.setdefault(id(mount.ingredient), []).append(mount.path)
+    return paths
+
+
+def choose_mount(ingredient: Ingredient, paths: list[Path], calls: tuple[Path, ...]) -> Path:
+    """Where a captured function of ``ingredient`` reads its config: its one mount, or else
+    the one inside the innermost mount a call is running at (``calls``, outermost first).
+
+    Raises:
+        ConfigError: the ingredient is not mounted, or mounted at several paths and no call decides.
+    """
+    if len(paths) == 1:
+        return paths[0]
+    for outer in reversed(calls):
+        inside = [path for path in paths if path[: len(outer)] == outer]
+        if len(inside) == 1:
+            return inside[0]
+    if not paths:
+        raise ConfigError(
+            f"ingredient '{ingredient.path}' is not part of this experiment; give it in ingredients=[...] "
+            "of the experiment or of one of its ingredients"
+        )
+    where = ", ".join(f"'{format_path(path)}'" for path in paths)
+    raise ConfigError(
+        f"ingredient '{ingredient.path}' is mounted at {where}; call its functions through one of them, "
+        "e.g. run.get_command_function('<path>.<command>')"
+    )
 
 
 def owner_of(by_path: dict[Path, Mount], path: Path) -> Mount:
@@ -68,9 +160,9 @@ def named_config_table(mounts: tuple[Mount, ...]) -> dict[str, tuple[Mount, Conf
 
 
 def command_table(mounts: tuple[Mount, ...]) -> dict[str, tuple[Mount, Command]]:
-    """Every user command by its qualified name: ``train``, ``data.stats``."""
+    """Every user command by its qualified name (``train``, ``data.stats``), bound to its mount."""
     return {
-        mount.qualify(name): (mount, command)
+        mount.qualify(name): (mount, command._replace(captured=command.captured.at(mount.path)))
         for mount in mounts
         for name, command in mount.ingredient.commands.items()
     }

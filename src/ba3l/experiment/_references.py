@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ba3l.config import ConfigError, Path, did_you_mean, format_path, get, is_reference, leaves
+from ba3l.config import (
+    ConfigError,
+    Path,
+    did_you_mean,
+    format_path,
+    get,
+    is_reference,
+    leaves,
+)
 
 from ._mounts import Mount, command_table, owner_of
 

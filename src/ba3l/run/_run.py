@@ -14,8 +14,15 @@ import traceback
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ba3l.config import from_leaves, leaves_of
-from ba3l.experiment import Captured, Command, ConfigContext, ConfigRequest, Options, activated
+from ba3l.config import Path, from_leaves, leaves_of
+from ba3l.experiment import (
+    Captured,
+    Command,
+    ConfigContext,
+    ConfigRequest,
+    Options,
+    activated,
+)
 
 from ._observer import RunObserver, RunRecord
 
@@ -65,8 +72,8 @@ class Run(ConfigContext):
         self.info: dict = {}
         self.logger = experiment.logger
 
-    def special(self, name: str, captured: Captured) -> Any:
-        return self if name == "_run" else super().special(name, captured)
+    def special(self, name: str, captured: Captured, mount: Path) -> Any:
+        return self if name == "_run" else super().special(name, captured, mount)
 
     # lifecycle -----------------------------------------------------------------
 
@@ -148,7 +155,9 @@ def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
 def _observers_from(options: Options) -> list[RunObserver]:
     if not options.file_storage:
         return []
-    from ba3l.observers import FileStorageObserver  # observer backends load only when asked for
+    from ba3l.observers import (
+        FileStorageObserver,  # observer backends load only when asked for
+    )
 
     return [FileStorageObserver(options.file_storage)]
 
