@@ -1,4 +1,4 @@
-"""Plain-Python parts for ba3l_style.py: a synthetic data set, a loader and a model.
+"""Plain-Python parts for ba3l_style.py: a synthetic data set, a loader and two models.
 
 The experiment names them by import string, so printing its config imports nothing
 heavy; they stand in for torch's DataLoader and an nn.Module.
@@ -55,3 +55,18 @@ class MLP:
 
     def __repr__(self) -> str:
         return f"MLP({self.features} -> {self.layers} x {self.hidden} {self.activation} -> 2)"
+
+
+class Linear:
+    """A linear classifier, described rather than built.
+
+    Args:
+        features: inputs per example.
+        bias: whether it learns an offset.
+    """
+
+    def __init__(self, features: int = 8, bias: bool = True):
+        self.features, self.bias = features, bias
+
+    def __repr__(self) -> str:
+        return f"Linear({self.features} -> 2{'' if self.bias else ', no bias'})"

@@ -1,11 +1,14 @@
-"""A Ba3l-style experiment: datasets and models as ingredients, CMD references, named configs.
+"""A Ba3l-style experiment: datasets as ingredients, models as dynamic ingredients chosen by
+the config, CMD references, named configs.
 
     python ba3l_style.py print_config with big
     python ba3l_style.py with datasets.train.batch_size=32 -F runs
+    python ba3l_style.py with linear                  # another model ingredient
+    python ba3l_style.py models.net.describe          # a command of the mounted model
     python ba3l_style.py datasets.describe with small
 """
 
-from ba3l import CMD, Experiment
+from ba3l import CMD, DynamicIngredient, Experiment
 
 ex = Experiment("ba3l_style")
 
@@ -16,15 +19,15 @@ make_data = ex.datasets.command("ba3l_parts.blobs", prefix="data", size=512)
 ex.datasets.train.iter("ba3l_parts.Loader", batch_size=64, shuffle=True, train=True, dataset=CMD("/datasets.blobs"))
 ex.datasets.val.iter("ba3l_parts.Loader", batch_size=256, validate=True, dataset=CMD("/datasets.blobs"))
 
-# The model: its constructor's arguments are models.net.*
-build_net = ex.models.net.command("ba3l_parts.MLP", hidden=128)
 
 
 @ex.config
 def config():
     epochs = 3  # passes over the training data
     lr = 1e-3  # learning rate
-    models = {"net": {"features": 8}}  # the experiment sets its model's input size
+    # the model: an ingredient with a `build` command, mounted at models.net, with overrides
+    models = {"net": DynamicIngredient("ba3l_models.mlp", features=8, hidden=128)}
+    model = CMD("/models.net.build")  # main receives the built model
 
 
 @ex.named_config
@@ -40,6 +43,12 @@ def big():
     models = {"net": {"hidden": 512, "layers": 4}}
 
 
+@ex.named_config
+def linear():
+    """A linear model instead: the MLP's keys go with it."""
+    models = {"net": DynamicIngredient("ba3l_models.linear", features=8)}
+
+
 @ex.datasets.command
 def describe():
     """Print how the data is cut into batches."""
@@ -48,9 +57,8 @@ def describe():
 
 
 @ex.automain
-def main(epochs, lr):
+def main(epochs, lr, model):
     """Build the loaders and the model from the config, and report them."""
     train, val = ex.get_train_dataloaders(), ex.get_val_dataloaders()
-    net = build_net()
-    print(f"{net}, lr={lr}, {epochs} epochs of {len(train)} batches; {len(val)} validation batches")
-    return {"train_batches": len(train), "hidden": net.hidden}
+    print(f"{model}, lr={lr}, {epochs} epochs of {len(train)} batches; {len(val)} validation batches")
+    return {"train_batches": len(train), "model": repr(model)}

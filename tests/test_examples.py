@@ -28,6 +28,23 @@ def test_ba3l_style_builds_its_loaders_and_model_from_config():
     assert described.stdout == "train: 6 batches of 100\nval: 2 batches of 256\n"
 
 
+def test_ba3l_style_swaps_its_model_ingredient():
+    swapped = run("ba3l_style.py", "with", "linear", "small", "-u")
+    assert swapped.returncode == 0, swapped.stderr
+    assert swapped.stdout.startswith("Linear(8 -> 2), lr=0.001, 1 epochs")
+    by_path = run("ba3l_style.py", "with", "models.net=ba3l_models.linear", "models.net.bias=False", "-u")
+    assert by_path.stdout.startswith("Linear(8 -> 2, no bias)"), by_path.stderr
+    old_key = run("ba3l_style.py", "with", "linear", "big", "-u")
+    assert old_key.returncode == 2 and old_key.stderr.startswith(
+        "error: unknown config key 'models.net.hidden' (named config 'big' at ba3l_style.py:")
+
+
+def test_ba3l_style_runs_a_command_of_its_dynamic_model_ingredient():
+    described = run("ba3l_style.py", "models.net.describe", "with", "models.net.layers=3", "-u")
+    assert described.returncode == 0, described.stderr
+    assert described.stdout == "MLP(8 -> 3 x 128 relu -> 2): 384 hidden units\n"
+
+
 def test_ba3l_style_print_config_imports_nothing_heavy():
     script = (
         "import runpy, sys, json\n"
@@ -38,6 +55,7 @@ def test_ba3l_style_print_config_imports_nothing_heavy():
     out = run("-c", script)
     modules = json.loads(out.stdout.splitlines()[-1])
     assert "ba3l_parts" in modules  # the import strings were resolved for their defaults
+    assert "ba3l_models" in modules  # the dynamic model ingredient was mounted
     assert [m for m in ("torch", "numpy", "lightning", "yaml") if m in modules] == []
 
 

@@ -199,12 +199,13 @@ def _default_layer(mounts: tuple[Mount, ...], force: bool) -> LowerLayers:
     lower.store(("seed",), int.from_bytes(os.urandom(4), "big") >> 1, Source(Layer.DEFAULT, "built-in"))
     lower.docs[("seed",)] = SEED_DOC
     lower.declared.add(("seed",))
-    for mount in mounts:
-        if mount.source is not None:
-            lower.declared.add(mount.path + (INGREDIENT_KEY,))
-            lower.docs[mount.path + (INGREDIENT_KEY,)] = INGREDIENT_DOC
     owners: dict[Path, Captured] = {}
     for mount in mounts:
+        if mount.source is not None:  # before the ingredient's own entries, so that it is printed first
+            path = mount.path + (INGREDIENT_KEY,)
+            lower.store(path, mount.source, Source(Layer.DEFAULT, "dynamic ingredient"))
+            lower.declared.add(path)
+            lower.docs[path] = INGREDIENT_DOC
         for captured in mount.ingredient.captured_functions:
             _captured_defaults(mount.path + captured.prefix, captured, lower, owners)
     lower.defaults = copy_tree(lower.values)
