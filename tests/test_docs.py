@@ -11,7 +11,7 @@ Conventions in README.md and docs/*.md (the test enforces them):
   ``error:`` line must exit with 2, one that shows a traceback with 1, others with 0.
   Each console block runs in a fresh directory holding the files defined above it.
 * Every other ``python`` block must compile, and every ``<!-- test: NAME.py -->``
-  script must be run by some console block.
+  script must be run by some console block (or be a module another script imports).
 * ```` ```sh ```` blocks hold only ``make TARGET`` lines (the quick start); the test
   checks that the Makefile has those targets. Commands to try are never put elsewhere.
 """
@@ -172,7 +172,13 @@ def test_every_script_is_run_by_a_console_block() -> None:
             if console.doc == block.doc and console.line > block.line
             for command in commands_of(console)
         )
-        assert used, f"{_id(block)}: no console block below runs {block.filename}"
+        stem = block.filename.removesuffix(".py")
+        imported = any(  # a module the scripts import, or name by import string
+            re.search(rf"\b(import {stem}\b|from {stem} import|{stem}\.)", other.text)
+            for other in ALL_BLOCKS
+            if other.doc == block.doc and other is not block and (other.filename or "").endswith(".py")
+        )
+        assert used or imported, f"{_id(block)}: no console block below runs {block.filename}"
 
 
 def test_marked_blocks_are_files_and_commands_are_tested() -> None:
