@@ -210,3 +210,15 @@ def test_an_override_for_a_key_the_ingredient_lacks_is_refused_from_a_named_conf
 def test_dynamic_ingredient_needs_an_import_string():
     with pytest.raises(ConfigError, match="needs an import string 'module.attribute', got 'net'"):
         DynamicIngredient("net")
+
+
+def test_the_ingredient_key_cannot_be_an_override():
+    with pytest.raises(ConfigError, match="'ingredient' is the import string itself"):
+        DynamicIngredient("dynamic_parts.small_net", ingredient="dynamic_parts.wide_net")
+
+
+def test_any_string_under_the_ingredient_key_must_name_an_ingredient():
+    result = invoke(build(), "with models.net.ingredient=smalll -u")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: config entry 'models.net.ingredient': cannot import 'smalll': no module named 'smalll'\n")

@@ -3,10 +3,11 @@
 Property-based (hypothesis): each example builds an experiment from generated config
 dicts (root, an ingredient, a sub-ingredient), module-level config scopes with derived
 entries, a parent write, a config hook, a captured class with signature defaults and
-extra entries, command references, and generated named configs; it then saves the
-config for a generated selection of named configs and updates (type-compatible
-changes of existing keys, ``+new.key=value`` additions) and checks that replaying the
-saved file gives the very same file, byte for byte, seed included.
+extra entries, command references, a dynamic ingredient (``dynamic_parts.py``), and
+generated named configs; it then saves the config for a generated selection of named
+configs and updates (type-compatible changes of existing keys, ``+new.key=value``
+additions, perhaps a swap of the dynamic ingredient) and checks that replaying the saved
+file gives the very same file, byte for byte, seed included.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ba3l import CMD, Experiment, Ingredient, invoke
+from ba3l import CMD, DynamicIngredient, Experiment, Ingredient, invoke
 from ba3l.config import get, is_reference, leaves, parse_assignment
 from ba3l.experiment import ConfigRequest, Update
 
@@ -35,6 +36,7 @@ def root_scope():
     optimizer = {"kind": "adam", "betas": (0.9, 0.999)}
     hooked = 0  # replaced by the config hook
     data = {"shuffle": False}  # a parent write into the ingredient
+    models = {"net": DynamicIngredient("dynamic_parts.small_net", depth=3)}  # a dynamic ingredient
 
 
 def data_scope():
@@ -80,7 +82,9 @@ class Model:
 RESERVED = {
     "seed", "hidden", "width", "label", "optimizer", "hooked", "data", "model", "source", "size",
     "steps", "shuffle", "dataset", "cache", "origin", "rate", "act", "bias", "sizes", "head", "secret",
+    "models", "net", "ingredient", "depth", "activation", "dropout",
 }
+SWAP = "models.net=dynamic_parts.wide_net"  # the dynamic ingredient swapped for another
 NAMED = ("wide", "small", "big", "data.tiny")
 
 
@@ -168,8 +172,9 @@ def compatible(old: Any, path: tuple[str, ...]) -> st.SearchStrategy:
 
 @st.composite
 def changes(draw, baseline: dict, under: tuple[str, ...] = (), most: int = 4) -> dict:
-    """A nested dict of type-compatible new values for leaves of ``baseline`` under ``under``."""
-    paths = [path for path, _ in leaves(baseline) if path[: len(under)] == under]
+    """A nested dict of type-compatible new values for leaves of ``baseline`` under ``under``
+    (not of the dynamic ingredient, which a command line may swap)."""
+    paths = [path for path, _ in leaves(baseline) if path[: len(under)] == under and path[0] != "models"]
     out: dict = {}
     for path in draw(st.lists(st.sampled_from(paths), min_size=0, max_size=most, unique=True)):
         node = out
@@ -187,7 +192,7 @@ def token(path: tuple[str, ...], value: Any, add: bool = False) -> str:
 def command_lines(draw, baseline: dict) -> list[str]:
     """Named configs, then updates of existing keys and additions of new ones, shuffled."""
     words = draw(st.lists(st.sampled_from(NAMED), max_size=3))
-    leaf_paths = [path for path, _ in leaves(baseline)]
+    leaf_paths = [path for path, _ in leaves(baseline) if path[-1] != "ingredient"]
     nodes = [()] + sorted({path[:i] for path in leaf_paths for i in range(1, len(path))})
     updates = []
     for path in draw(st.lists(st.sampled_from(leaf_paths), max_size=4)):
@@ -225,7 +230,10 @@ def cases(draw) -> Case:
         "big": draw(changes(baseline)),
         "data.tiny": draw(changes(baseline, ("data",))),
     }
-    return Case(spec, named, draw(command_lines(baseline)))
+    if not draw(st.booleans()):
+        return Case(spec, named, draw(command_lines(baseline)))
+    swapped = build(spec).resolve_config(ConfigRequest(updates=as_updates([SWAP])[1])).values
+    return Case(spec, named, [SWAP, *draw(command_lines(swapped))])
 
 
 # -- helpers ------------------------------------------------------------------------------

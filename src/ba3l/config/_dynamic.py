@@ -5,8 +5,8 @@
 and stored like any other. When the config is assembled, the ingredient that the import
 string names is mounted where the dict sits (``models.net``): its config fills the dict,
 the other keys override it, and its commands are reachable as ``models.net.<command>``.
-The ``ingredient`` key is reserved for this: a dict whose ``ingredient`` is a dotted
-string is a dynamic ingredient.
+The ``ingredient`` key is reserved for this: a dict whose ``ingredient`` is a string is
+a dynamic ingredient (an import string that names no ingredient is an error).
 
 Swapping: a config source writes the keys of a dynamic ingredient for the one it names.
 When a higher layer names another one (``with models.net.ingredient=models.vgg.net``, or a
@@ -39,6 +39,8 @@ class DynamicIngredient(dict):
     def __init__(self, path: str, **overrides: Any):
         if not isinstance(path, str) or "." not in path.strip("."):
             raise ConfigError(f"DynamicIngredient needs an import string 'module.attribute', got {path!r}")
+        if INGREDIENT_KEY in overrides:
+            raise ConfigError(f"DynamicIngredient({path!r}, ...): '{INGREDIENT_KEY}' is the import string itself")
         super().__init__({INGREDIENT_KEY: path, **overrides})
 
 
@@ -46,7 +48,7 @@ def ingredient_of(value: Any) -> str | None:
     """The import string when ``value`` is a dynamic ingredient's dict, else ``None``."""
     if isinstance(value, dict):
         name = value.get(INGREDIENT_KEY)
-        if isinstance(name, str) and "." in name:
+        if isinstance(name, str):
             return name
     return None
 
