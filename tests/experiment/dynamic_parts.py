@@ -75,3 +75,54 @@ def looped_config():
 
 
 not_an_ingredient = 3
+
+
+def batches(dataset=CMD(".examples"), batch_size: int = 2):
+    """Cut the examples into batches."""
+    return [dataset[i : i + batch_size] for i in range(0, len(dataset), batch_size)]
+
+
+counting = Ingredient("counting")
+
+
+@counting.config
+def counting_config():
+    size = 5  # examples
+
+
+@counting.command
+def examples(size):
+    return list(range(size))
+
+
+counting.iter(batches, batch_size=2, train=True)
+
+tokenizer = Ingredient("tokenizer")
+
+
+@tokenizer.config
+def tokenizer_config():
+    vocabulary = 100
+
+
+@tokenizer.command
+def vocabulary_size(vocabulary):
+    return vocabulary
+
+
+with_tokenizer = Ingredient("text_net", ingredients=[tokenizer])
+
+
+@with_tokenizer.config
+def text_config():
+    tokenizer = {"vocabulary": 50}  # writes into its static child
+
+
+@with_tokenizer.config_hook
+def count_hook(config, command, logger):
+    return {"hooked": True}
+
+
+@with_tokenizer.command
+def describe_text():
+    return vocabulary_size()

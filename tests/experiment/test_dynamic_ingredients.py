@@ -88,6 +88,7 @@ def test_commands_are_reachable_from_references_and_from_code():
     assert ex.run("train").result["depth"] == 3
     config = ex.resolve_config()
     assert ex.find_command("models.net.summary", config).captured.mount == ("models", "net")
+    assert ex.run("models.net.summary", {"models.net.depth": 1}).result.startswith("small 1x8")
 
 
 def test_dynamic_ingredients_may_contain_others():
@@ -222,3 +223,25 @@ def test_any_string_under_the_ingredient_key_must_name_an_ingredient():
     assert result.exit_code == 2
     assert result.stderr == (
         "error: config entry 'models.net.ingredient': cannot import 'smalll': no module named 'smalll'\n")
+
+
+def test_a_dynamic_dataset_is_found_by_its_markers():
+    ex = build()
+    ex.add_config(datasets={"train": DynamicIngredient("dynamic_parts.counting", size=3)})
+
+    @ex.command
+    def loaders():
+        return ex.get_train_dataloaders()
+
+    assert ex.run("loaders").result == [[0, 1], [2]]
+
+
+def test_a_dynamic_ingredient_at_two_paths_brings_its_own_ingredients_and_hooks_to_each():
+    ex = build("dynamic_parts.with_tokenizer")
+    ex.add_config(models={"other": DynamicIngredient("dynamic_parts.with_tokenizer", tokenizer={"vocabulary": 7})})
+    config = ex.resolve_config().values["models"]
+    assert config["net"] == {"ingredient": "dynamic_parts.with_tokenizer", "tokenizer": {"vocabulary": 50},
+                             "hooked": True}
+    assert config["other"]["tokenizer"] == {"vocabulary": 7} and config["other"]["hooked"] is True
+    assert invoke(ex, "models.other.describe_text -u").run.result == 7
+    assert invoke(ex, "models.net.tokenizer.vocabulary_size -u").run.result == 50
