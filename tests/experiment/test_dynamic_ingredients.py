@@ -245,3 +245,13 @@ def test_a_dynamic_ingredient_at_two_paths_brings_its_own_ingredients_and_hooks_
     assert config["other"]["tokenizer"] == {"vocabulary": 7} and config["other"]["hooked"] is True
     assert invoke(ex, "models.other.describe_text -u").run.result == 7
     assert invoke(ex, "models.net.tokenizer.vocabulary_size -u").run.result == 50
+
+
+def test_a_dynamic_ingredient_cannot_take_the_place_of_one_given_in_code():
+    ex = build()
+    ex.models.net.add_config(units=3)
+    result = invoke(ex, "print_config")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: config entry 'models.net.ingredient' names a dynamic ingredient where the ingredient 'net' "
+        "is given in code\n")

@@ -161,7 +161,7 @@ def _updates_layer(updates: tuple[Update, ...], dynamic: set[Path]) -> FixedValu
 
 
 def _named_layer(
-    mounts: tuple[Mount, ...], names: tuple[str, ...], fixed: FixedValues, strict: bool = True
+    mounts: tuple[Mount, ...], names: tuple[str, ...], fixed: FixedValues, strict: bool
 ) -> FixedValues:
     """Evaluate named configs last to first, so a later one's values are fixed for earlier ones."""
     table = named_config_table(mounts)

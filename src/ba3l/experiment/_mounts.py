@@ -51,44 +51,54 @@ def list_mounts(root: Ingredient, values: dict | None = None) -> tuple[Mount, ..
         ConfigError: an ingredient used twice in code, two at one path, an import string
             that names no ingredient, or a dynamic ingredient inside itself.
     """
-    mounts: list[Mount] = []
-    taken: dict[Path, Mount] = {}
+    finder = _MountFinder(values)
+    finder.add_tree(root, (), None, ())
+    return tuple(finder.mounts)
 
-    def mount_tree(top: Ingredient, path: Path, source: str | None, inside: tuple[int, ...]) -> None:
-        seen: dict[int, Path] = {}  # each tree given in code uses an ingredient once
 
-        def visit(ingredient: Ingredient, path: Path, source: str | None) -> None:
-            if id(ingredient) in seen:
-                raise ConfigError(
-                    f"ingredient '{ingredient.path}' is used twice: at '{format_path(seen[id(ingredient)])}' "
-                    f"and at '{format_path(path)}'"
-                )
-            if path in taken:
-                raise ConfigError(f"two ingredients are mounted at '{format_path(path)}'; give them different names")
-            seen[id(ingredient)] = path
-            taken[path] = mount = Mount(path, ingredient, source)
-            mounts.append(mount)
-            children = [(child, path + child.relative_path) for child in ingredient.ingredients]
-            for child, child_path in children:
-                visit(child, child_path, None)
-            if values is not None:
-                here = subtree(values, path)
-                if source is None and path and ingredient_of(here):
-                    raise ConfigError(
-                        f"config entry '{format_path(path + (INGREDIENT_KEY,))}' names a dynamic ingredient "
-                        f"where the ingredient '{ingredient.path}' is given in code"
-                    )
-                skip = frozenset(child_path for _, child_path in children)
-                for node, name in dynamic_nodes(here, path, skip):
-                    dynamic = _import_ingredient(name, node)
-                    if id(dynamic) in inside + (id(top),):
-                        raise ConfigError(f"the dynamic ingredient '{name}' at '{format_path(node)}' contains itself")
-                    mount_tree(dynamic, node, name, inside + (id(top),))
+class _MountFinder:
+    """Mounts ingredients one tree at a time: a tree given in code, then the dynamic
+    ingredients its config names, each a tree of its own."""
 
-        visit(top, path, source)
+    def __init__(self, values: dict | None):
+        self.values = values
+        self.mounts: list[Mount] = []
+        self.taken: dict[Path, Mount] = {}
 
-    mount_tree(root, (), None, ())
-    return tuple(mounts)
+    def add_tree(self, top: Ingredient, path: Path, source: str | None, inside: tuple[int, ...]) -> None:
+        """Mount ``top`` and its children; ``inside``: the dynamic ingredients it lies in, by id."""
+        self._visit(top, path, source, {}, inside + (id(top),))
+
+    def _visit(self, ingredient: Ingredient, path: Path, source: str | None, seen: dict, inside: tuple) -> None:
+        if id(ingredient) in seen:  # within one tree given in code, an ingredient is used once
+            raise ConfigError(
+                f"ingredient '{ingredient.path}' is used twice: at '{format_path(seen[id(ingredient)])}' "
+                f"and at '{format_path(path)}'"
+            )
+        if path in self.taken:
+            raise ConfigError(f"two ingredients are mounted at '{format_path(path)}'; give them different names")
+        seen[id(ingredient)] = path
+        self.taken[path] = mount = Mount(path, ingredient, source)
+        self.mounts.append(mount)
+        children = [(child, path + child.relative_path) for child in ingredient.ingredients]
+        for child, child_path in children:
+            self._visit(child, child_path, None, seen, inside)
+        if self.values is not None:
+            self._add_dynamic(mount, frozenset(child_path for _, child_path in children), inside)
+
+    def _add_dynamic(self, mount: Mount, children: frozenset[Path], inside: tuple) -> None:
+        """Mount the dynamic ingredients in ``mount``'s config (not in its children's)."""
+        here = subtree(self.values, mount.path)
+        if mount.source is None and mount.path and ingredient_of(here):
+            raise ConfigError(
+                f"config entry '{format_path(mount.path + (INGREDIENT_KEY,))}' names a dynamic ingredient "
+                f"where the ingredient '{mount.ingredient.path}' is given in code"
+            )
+        for path, name in dynamic_nodes(here, mount.path, children):
+            dynamic = _import_ingredient(name, path)
+            if id(dynamic) in inside:
+                raise ConfigError(f"the dynamic ingredient '{name}' at '{format_path(path)}' contains itself")
+            self.add_tree(dynamic, path, name, inside)
 
 
 def _import_ingredient(name: str, path: Path) -> Ingredient:
