@@ -42,7 +42,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("-c", "--comment", "comment", "a comment stored with the run", "COMMENT"),
     Option("-u", "--unobserved", "unobserved", "run without observers: nothing is recorded"),
     Option("-d", "--debug", "debug", "show full tracebacks, also for bad input"),
-    Option("-F", "--file_storage", "file_storage", "record the run in this directory", "DIR"),
+    Option("-F", "--file_storage", "file_storage", "record the run in this directory (default: ./runs or $BA3L_RUNS)", "DIR"),
+    Option("-s", "--sql", "sql", "also record the run in this SQL database (SQLAlchemy URL)", "URL"),
+    Option(None, "--mlflow", "mlflow", "also record the run on this MLflow tracking server", "URI"),
     Option("-n", "--name", "name", "the experiment name to record the run under", "NAME"),
     Option("-i", "--id", "id", "the id to give the run", "ID"),
     Option(None, "--force", "force", "unknown keys and type changes are warnings, not errors"),
@@ -60,6 +62,8 @@ class Options(NamedTuple):
     unobserved: bool = False
     debug: bool = False
     file_storage: str | None = None
+    sql: str | None = None
+    mlflow: str | None = None
     name: str | None = None
     id: str | None = None
     force: bool = False

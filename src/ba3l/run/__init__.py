@@ -1,5 +1,6 @@
 """Layer 3: runs. Lifecycle and status, injection into captured functions, observers' seam."""
 
+from ._observer import MetricPoint as MetricPoint
 from ._observer import RunObserver as RunObserver
 from ._observer import RunRecord as RunRecord
 from ._run import Run as Run

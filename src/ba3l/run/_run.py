@@ -153,13 +153,17 @@ def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
 
 
 def _observers_from(options: Options) -> list[RunObserver]:
-    if not options.file_storage:
-        return []
-    from ba3l.observers import (
-        FileStorageObserver,  # observer backends load only when asked for
-    )
+    """The observers the command line asks for; ``-s`` and ``--mlflow`` spool when their server is down."""
+    from ba3l import observers  # observer backends load only when asked for
 
-    return [FileStorageObserver(options.file_storage)]
+    found: list[RunObserver] = []
+    if options.file_storage:
+        found.append(observers.FileStorageObserver(options.file_storage))
+    if options.sql:
+        found.append(observers.Spooled(observers.SqlObserver(options.sql), "sql"))
+    if options.mlflow:
+        found.append(observers.Spooled(observers.MlflowObserver(options.mlflow), "mlflow"))
+    return found
 
 
 def _now() -> datetime:
