@@ -40,6 +40,10 @@ from ._references import CMD as CMD
 from ._references import is_reference as is_reference
 from ._references import literal as literal
 from ._resolved import ResolvedConfig as ResolvedConfig
+from ._secrets import MASK as MASK
+from ._secrets import is_secret_key as is_secret_key
+from ._secrets import mask_secrets as mask_secrets
+from ._secrets import mask_url as mask_url
 from ._scope import ConfigDict as ConfigDict
 from ._scope import ConfigScope as ConfigScope
 from ._scope import ScopeResult as ScopeResult

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._resolved import ResolvedConfig
+from ._secrets import MASK, is_secret_key, mask_url
 from ._tree import Path
 
 _COLORS = {"modified": "34", "added": "32", "typechanged": "31", "parent": "35"}  # sacred's order
@@ -47,9 +48,16 @@ def _format_tree(
             lines.extend(_format_tree(config, docs, value, path, color, provenance))
             continue
         source = config.sources.get(path) if provenance else None
-        text = indent + f"{key} = {value!r}"
+        text = indent + f"{key} = {_shown(key, value)}"
         lines.append(_entry(text, docs.get(path), config.marks(path), source, color))
     return lines
+
+
+def _shown(key: str, value: Any) -> str:
+    """How a value is printed: secrets and URL credentials masked."""
+    if is_secret_key(key) and value not in (None, ""):
+        return repr(MASK)
+    return repr(mask_url(value) if isinstance(value, str) else value)
 
 
 def _entry(text: str, doc: str | None, marks: tuple[str, ...], source: Any, color: bool) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from ba3l.config import ResolvedConfig, format_path, leaves, short_repr, type_name
+from ba3l.config import ResolvedConfig, format_path, mask_secrets, leaves, short_repr, type_name
 
 from ._builtins import BUILTINS
 from ._commandline import OPTIONS
@@ -46,7 +46,7 @@ def help_text(ex: Experiment) -> str:
 
 def _config_table(config: ResolvedConfig) -> str:
     rows = []
-    for path, value in leaves(config.values):
+    for path, value in leaves(mask_secrets(config.values)):
         doc = config.docs.get(path, "")
         rows.append((format_path(path), type_name(value), short_repr(value, 30), doc))
     width = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
