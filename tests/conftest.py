@@ -114,6 +114,14 @@ def run_script(directory: Path, args: tuple[str, ...] | list[str], script: str =
     return Completed(done.returncode, done.stdout, done.stderr)
 
 
+@pytest.fixture(autouse=True)
+def runs_folder(tmp_path_factory, monkeypatch):
+    """Runs recorded by default (no -F, no observer) go to a temporary folder, not ./runs."""
+    folder = tmp_path_factory.mktemp("default-runs")
+    monkeypatch.setenv("BA3L_RUNS", str(folder))
+    return folder
+
+
 @pytest.fixture
 def run_experiment(tmp_path):
     """``run_experiment(*args, script=EXPERIMENT)`` runs the script in ``tmp_path``.

@@ -204,7 +204,7 @@ def test_loglevel(run_experiment):
     returncode, stdout, stderr = run_experiment("-l", "DEBUG")
     assert returncode == 0, stderr
     assert debug in stderr.splitlines()
-    assert "INFO - cli_test - Running command 'main'" in stderr.splitlines()
+    assert "INFO - cli_test - Running command 'main' (run 1)" in stderr.splitlines()
     _, _, stderr = run_experiment()
     assert debug not in stderr and "INFO - cli_test - Running command" in stderr
     returncode, stdout, stderr = run_experiment("--loglevel=WARNING")
@@ -224,7 +224,8 @@ def test_file_storage_records_the_run(run_experiment, tmp_path):
     assert run["result"] == 6
     assert run["fail_trace"] is None
     assert run["experiment"]["name"] == "cli_test"
-    assert run["experiment"]["mainfile"] == str(tmp_path / "experiment.py")
+    assert run["experiment"]["mainfile"] == "experiment.py"  # relative to base_dir, as sacred stores it
+    assert run["experiment"]["base_dir"] == str(tmp_path)
     assert run["meta"]["config_updates"] == {"seed": 11, "hidden": 3}
     assert run["meta"]["comment"] == ""
     assert run["start_time"] <= run["stop_time"]
@@ -405,7 +406,7 @@ def test_print_dependencies(run_experiment, tmp_path):
 def test_experiment_command(run_experiment, tmp_path):
     returncode, stdout, stderr = run_experiment("dump", "with", "big", "seed=3")
     assert returncode == 0, stderr
-    assert "INFO - cli_test - Running command 'dump'" in stderr.splitlines()
+    assert "INFO - cli_test - Running command 'dump' (run 1)" in stderr.splitlines()
     assert yaml.safe_load(stdout) == saved(run_experiment, tmp_path, "big", "seed=3")
 
 

@@ -2,6 +2,7 @@
 
 import logging
 import random
+import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -86,7 +87,7 @@ def test_a_run_completes_with_a_result_and_times():
     assert run.result == {"hidden": 128, "batch_size": 64}
     assert before <= run.start_time <= run.stop_time <= after
     assert run.start_time.tzinfo is None  # naive UTC, as sacred stores it
-    assert run.id is None  # nothing observed it
+    assert run.id == 1  # the local record in $BA3L_RUNS gave it
     assert run.fail_trace == ()
     assert run.command.captured.name == "main"
 
@@ -100,6 +101,7 @@ def test_run_with_named_configs_and_updates():
         "named_configs": ["big"],
         "config_updates": {"data": {"batch_size": 3}},  # nested, as sacred stores it
         "comment": "",
+        "argv": sys.argv,
     }
 
 

@@ -17,6 +17,8 @@ from ._config_context import ConfigContext as ConfigContext
 from ._context import CallContext as CallContext
 from ._context import activated as activated
 from ._context import active_context as active_context
+from ._dependencies import experiment_dependencies as experiment_dependencies
+from ._dependencies import experiment_sources as experiment_sources
 from ._experiment import Experiment as Experiment
 from ._groups import IngredientGroup as IngredientGroup
 from ._ingredient import Command as Command

@@ -47,6 +47,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(None, "--mlflow", "mlflow", "also record the run on this MLflow tracking server", "URI"),
     Option("-n", "--name", "name", "the experiment name to record the run under", "NAME"),
     Option("-i", "--id", "id", "the id to give the run", "ID"),
+    Option("-q", "--queue", "queue", "only record the run as QUEUED; do not run it"),
+    Option(None, "--heartbeat", "heartbeat", "seconds between the run's heartbeats (default 10)", "SECONDS"),
     Option(None, "--force", "force", "unknown keys and type changes are warnings, not errors"),
 )
 
@@ -67,6 +69,8 @@ class Options(NamedTuple):
     name: str | None = None
     id: str | None = None
     force: bool = False
+    queue: bool = False
+    heartbeat: str | None = None
 
 
 class CommandLine(NamedTuple):
@@ -146,6 +150,8 @@ def _check_values(options: Options) -> None:
         raise UsageError(f"unknown log level '{level}'; use DEBUG, INFO, WARNING, ERROR, CRITICAL or a number")
     if run_id is not None and (run_id in (".", "..") or not all(c.isalnum() or c in "_-." for c in run_id)):
         raise UsageError(f"run id '{run_id}' must be a plain name: letters, digits, '_', '-' and '.'")
+    if options.heartbeat is not None and not (_is_number(options.heartbeat) and float(options.heartbeat) > 0):
+        raise UsageError(f"--heartbeat takes a number of seconds above 0, got '{options.heartbeat}'")
 
 
 def _is_number(word: str) -> bool:

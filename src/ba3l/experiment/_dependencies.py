@@ -7,8 +7,10 @@ looked at; nothing is imported to find out.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Mapping
 from typing import NamedTuple
 
 
@@ -35,20 +37,34 @@ def experiment_sources(mainfile: str | None, base_dir: str | None = None) -> tup
 
 def experiment_dependencies() -> tuple[str, ...]:
     """``name==version`` of the distributions whose top-level modules are imported."""
-    from importlib import metadata  # slow to import; only this command needs it
-
-    owners = metadata.packages_distributions()
+    owners = _owners()
     found: set[str] = set()
-    for name in list(sys.modules):
-        top = name.partition(".")[0]
+    for top in {name.partition(".")[0] for name in list(sys.modules)}:
         if top in sys.stdlib_module_names or top.startswith("_"):
             continue
         for distribution in owners.get(top, ()):
-            try:
-                found.add(f"{distribution}=={metadata.version(distribution)}")
-            except metadata.PackageNotFoundError:
-                continue
+            version = _version(distribution)
+            if version is not None:
+                found.add(f"{distribution}=={version}")
     return tuple(sorted(found, key=str.lower))
+
+
+@functools.cache
+def _owners() -> Mapping[str, list[str]]:
+    """Top-level module -> distributions, read once per process (it scans every installed package)."""
+    from importlib import metadata  # slow to import; only runs and print_dependencies need it
+
+    return metadata.packages_distributions()
+
+
+@functools.cache
+def _version(distribution: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def _is_local(path: str, base: str) -> bool:

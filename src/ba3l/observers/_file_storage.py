@@ -1,19 +1,34 @@
 """File storage: sacred's on-disk layout, the embedded default record of a run.
 
-``<dir>/<id>/run.json`` and ``config.json``, run ids allocated as integers by an
-atomic ``mkdir`` of max+1 (retried on a race). Every file is written atomically.
-This is the minimal observer of the foundation; complete records come later.
+``<dir>/<id>/`` holds ``run.json``, ``config.json``, ``cout.txt``, ``metrics.json``,
+``info.json`` and the artifacts; ``<dir>/_sources/<stem>_<md5><ext>`` the source files
+and ``<dir>/_resources/`` the resources, shared by the runs. Readers of sacred's
+layout (incense, sacredboard) read it as it is.
+
+Nothing is lost: every record file is replaced atomically (written beside, then
+renamed); metrics are appended to ``metrics.jsonl`` (one ``[name, step, value,
+time]`` line per value) and ``metrics.json`` is made from it at the end and whenever
+the log has doubled since the last time, so the bytes written stay linear in the
+number of values; printed output is appended to ``cout.txt``. Run ids are integers
+allocated by an atomic ``mkdir`` of the next number, retried when another process
+took it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from ba3l.config import write_text_atomic
-from ba3l.run import RunObserver, RunRecord
+from ba3l.run import MetricPoint, RunObserver, RunRecord
+
+METRICS_LOG = "metrics.jsonl"
+FIRST_METRICS_REWRITE = 64 * 1024  # bytes of metrics.jsonl before metrics.json is first made mid-run
 
 
 class FileStorageObserver(RunObserver):
@@ -25,41 +40,72 @@ class FileStorageObserver(RunObserver):
 
     def __init__(self, directory: str | os.PathLike):
         self.directory = os.fspath(directory)
-        self._run_dirs: dict[Any, str] = {}  # by run id: one observer may record several runs at once
+        self._runs: dict[Any, _RunFolder] = {}  # by run id: one observer may record several runs at once
 
     def run_dir(self, run_id: Any) -> str:
         """The folder of the run ``run_id`` that this observer is recording."""
-        return self._run_dirs[run_id]
+        return self._runs[run_id].path
+
+    # events ----------------------------------------------------------------------------
 
     def started(self, record: RunRecord) -> Any:
         os.makedirs(self.directory, exist_ok=True)
-        run_id, run_dir = self._make_run_dir(record.id)
-        self._run_dirs[run_id] = run_dir
-        write_text_atomic(os.path.join(run_dir, "config.json"), _dumps(record.config))
-        self._write_run(record._replace(id=run_id))
+        run_id, path = self._make_run_dir(record.id)
+        folder = self._runs[run_id] = _RunFolder(path, self._save_sources(record))
+        write_text_atomic(os.path.join(path, "config.json"), _dumps(record.config))
+        folder.write_run(record._replace(id=run_id))
         return run_id
 
+    def heartbeat(self, record: RunRecord) -> None:
+        folder = self._runs[record.id]
+        folder.write_run(record)
+        folder.write_info(record)
+        if folder.metrics_grew():
+            folder.write_metrics()
+
+    def log_metrics(self, run_id: Any, points: Sequence[MetricPoint]) -> None:
+        self._runs[run_id].append_metrics(points)
+
+    def log_output(self, run_id: Any, text: str) -> None:
+        with open(os.path.join(self._runs[run_id].path, "cout.txt"), "a", encoding="utf-8") as file:
+            file.write(text)
+
+    def artifact_added(self, run_id: Any, name: str, path: str) -> None:
+        folder = self._runs[run_id]
+        _copy_atomic(path, os.path.join(folder.path, *name.split("/")))
+
+    def resource_added(self, run_id: Any, path: str, md5: str) -> None:
+        stored = self._store_shared("_resources", path, md5)
+        self._runs[run_id].resources[path] = stored
+
     def completed(self, record: RunRecord) -> None:
-        self._write_run(record)
-        del self._run_dirs[record.id]
+        folder = self._runs.pop(record.id)
+        folder.write_metrics()
+        folder.write_info(record)
+        folder.write_run(record)
 
     interrupted = failed = completed
 
-    def _write_run(self, record: RunRecord) -> None:
-        document = {
-            "experiment": record.experiment,
-            "command": record.command,
-            "meta": record.meta,
-            "status": record.status,
-            "start_time": _time(record.start_time),
-            "heartbeat": _time(record.heartbeat or record.stop_time or record.start_time),
-            "stop_time": _time(record.stop_time),
-            "result": _jsonable(record.result),
-            "fail_trace": list(record.fail_trace) or None,
-            "resources": [],
-            "artifacts": [],
-        }
-        write_text_atomic(os.path.join(self._run_dirs[record.id], "run.json"), _dumps(document))
+    # the shared folders ------------------------------------------------------------------
+
+    def _save_sources(self, record: RunRecord) -> list[list[str]]:
+        """Copy the run's source files to ``_sources`` (once per content); sacred's ``[name, stored]`` pairs."""
+        base = record.experiment.get("base_dir") or ""
+        stored = []
+        for name, md5 in record.experiment.get("sources", ()):
+            path = os.path.join(base, name)
+            if os.path.isfile(path):
+                stored.append([name, self._store_shared("_sources", path, md5)])
+        return stored
+
+    def _store_shared(self, kind: str, path: str, md5: str) -> str:
+        stem, ext = os.path.splitext(os.path.basename(path))
+        relative = f"{kind}/{stem}_{md5}{ext}"
+        target = os.path.join(self.directory, kind, f"{stem}_{md5}{ext}")
+        if not os.path.exists(target):
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            _copy_atomic(path, target)
+        return relative
 
     def _make_run_dir(self, wanted: Any) -> tuple[Any, str]:
         if wanted is not None:
@@ -77,16 +123,107 @@ class FileStorageObserver(RunObserver):
         raise RuntimeError(f"could not allocate a run id in {self.directory}")
 
 
+class _RunFolder:
+    """The files of one run being recorded."""
+
+    def __init__(self, path: str, sources: list[list[str]]):
+        self.path = path
+        self.sources = sources
+        self.resources: dict[str, str] = {}
+        self.metrics_log = os.path.join(path, METRICS_LOG)
+        self.logged_bytes = 0
+        self.bytes_at_last_rewrite = 0
+
+    def write_run(self, record: RunRecord) -> None:
+        experiment = {**record.experiment, "sources": self.sources}
+        document = {
+            "experiment": experiment,
+            "command": record.command,
+            "host": dict(record.host),
+            "meta": record.meta,
+            "status": record.status,
+            "start_time": _time(record.start_time),
+            "heartbeat": _time(record.heartbeat or record.stop_time or record.start_time),
+            "heartbeat_interval": record.heartbeat_interval,
+            "stop_time": _time(record.stop_time),
+            "result": record.result,
+            "fail_trace": list(record.fail_trace) or None,
+            "resources": [[path, stored] for path, stored in self.resources.items()],
+            "artifacts": list(record.artifacts),
+        }
+        write_text_atomic(os.path.join(self.path, "run.json"), _dumps(document))
+
+    def write_info(self, record: RunRecord) -> None:
+        if record.info:
+            write_text_atomic(os.path.join(self.path, "info.json"), _dumps(dict(record.info)))
+
+    def append_metrics(self, points: Sequence[MetricPoint]) -> None:
+        names: dict[str, str] = {}
+        lines = []
+        for name, step, value, moment in points:
+            quoted = names.get(name) or names.setdefault(name, json.dumps(name, ensure_ascii=False))
+            lines.append(f'[{quoted}, {step}, {_number(value)}, "{moment.isoformat()}"]\n')
+        text = "".join(lines)
+        with open(self.metrics_log, "a", encoding="utf-8") as file:
+            file.write(text)
+        self.logged_bytes += len(text)
+
+    def metrics_grew(self) -> bool:
+        """Whether the log has doubled since ``metrics.json`` was last made (rewrites stay linear)."""
+        return self.logged_bytes >= max(FIRST_METRICS_REWRITE, 2 * self.bytes_at_last_rewrite)
+
+    def write_metrics(self) -> None:
+        """``metrics.json`` (sacred's ``{name: {steps, values, timestamps}}``) from the log."""
+        if not os.path.exists(self.metrics_log):
+            return
+        write_text_atomic(os.path.join(self.path, "metrics.json"), _dumps(read_metrics_log(self.metrics_log)))
+        self.bytes_at_last_rewrite = self.logged_bytes
+
+
+def read_metrics_log(path: str) -> dict[str, dict[str, list]]:
+    """The metrics in a ``metrics.jsonl``, by name; a last line cut short by a kill is left out."""
+    metrics: dict[str, dict[str, list]] = {}
+    with open(path, encoding="utf-8") as file:
+        for line in file:
+            try:
+                name, step, value, moment = json.loads(line)
+            except ValueError:
+                continue
+            series = metrics.setdefault(name, {"steps": [], "values": [], "timestamps": []})
+            series["steps"].append(step)
+            series["values"].append(value)
+            series["timestamps"].append(moment)
+    return metrics
+
+
+def is_stale(run: dict, now: datetime, intervals: float = 3) -> bool:
+    """Whether a RUNNING record's heartbeat is older than ``intervals`` heartbeat intervals: its
+    process died without a word (``kill -9``, a lost machine)."""
+    if run.get("status") != "RUNNING" or not run.get("heartbeat"):
+        return False
+    age = (now - datetime.fromisoformat(run["heartbeat"])).total_seconds()
+    return age > intervals * float(run.get("heartbeat_interval") or 10.0)
+
+
+def _number(value: float) -> str:
+    if math.isfinite(value):
+        return repr(value)
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def _copy_atomic(source: str, target: str) -> None:
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    temporary = f"{target}.{os.getpid()}.tmp"
+    try:
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
 def _time(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
-    return value
 
 
 def _dumps(document: Any) -> str:

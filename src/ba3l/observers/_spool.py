@@ -41,6 +41,8 @@ class Spooled(RunObserver):
         clock: seconds, monotonic (tests give their own).
     """
 
+    needs_local_dir = True  # starts after the local record, whose folder holds the spool
+
     def __init__(self, observer: RunObserver, name: str, first_delay: float = 1.0, max_delay: float = 60.0,
                  clock: Callable[[], float] = time.monotonic):
         self.observer = observer

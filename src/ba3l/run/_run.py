@@ -9,12 +9,18 @@ fail are logged and never stop the run.
 from __future__ import annotations
 
 import enum
-import random
+import os
+import sys
+import threading
+import time
 import traceback
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ba3l.config import Path, from_leaves, leaves_of
+from ba3l.config import ConfigError, Path, copy_tree, from_leaves, leaves_of, mask_secrets, normalize
 from ba3l.experiment import (
     Captured,
     Command,
@@ -24,7 +30,17 @@ from ba3l.experiment import (
     activated,
 )
 
-from ._observer import RunObserver, RunRecord
+from ._about import about_run
+from ._heartbeat import Heartbeat
+from ._observer import MetricPoint, RunObserver, RunRecord
+from ._output import OutputCapture
+from ._seeding import seeded
+from ._signals import Terminated, terminate_gracefully
+
+DEFAULT_HEARTBEAT = 10.0
+"""Seconds between heartbeats (``--heartbeat SECONDS``)."""
+FLUSH_METRICS_AT = 10_000
+"""Metric values waiting in memory that make the heartbeat send them before its time."""
 
 if TYPE_CHECKING:
     from ba3l.config import ResolvedConfig
@@ -46,7 +62,8 @@ class Run(ConfigContext):
 
     As the active :class:`ConfigContext` while its command runs, it gives captured
     callables their config, their injected values (``_run`` is the run itself) and the
-    results of command references.
+    results of command references. The command records metrics, artifacts, resources
+    and ``info`` through it.
 
     Attributes:
         name: the experiment name the run is recorded under (``-n NAME``, else the experiment's).
@@ -54,82 +71,204 @@ class Run(ConfigContext):
         status: a :class:`Status`.
         result: what the command returned.
         info: a dict the command may fill; stored with the run.
+        local_dir: the folder of the run's local record, once an observer has made one.
     """
 
     def __init__(self, experiment: Experiment, command: Command, config: ResolvedConfig,
-                 observers: list[RunObserver], meta: dict, run_id: Any = None, name: str | None = None):
+                 observers: list[RunObserver], meta: dict, run_id: Any = None, name: str | None = None,
+                 heartbeat_interval: float = DEFAULT_HEARTBEAT):
         super().__init__(experiment, config)
         self.name = name or experiment.name
         self.command = command
         self.observers = observers
         self.meta = meta
         self.id = run_id
+        self.heartbeat_interval = heartbeat_interval
         self.status = Status.QUEUED
         self.start_time: datetime | None = None
         self.stop_time: datetime | None = None
+        self.beat_time: datetime | None = None
         self.result: Any = None
         self.fail_trace: tuple[str, ...] = ()
         self.info: dict = {}
+        self.local_dir: str | None = None
         self.logger = experiment.logger
+        self._stored_config = mask_secrets(config.values)
+        self._about: dict = {"experiment": {"name": self.name, "mainfile": experiment.mainfile}, "host": {}}
+        self._metrics: deque[tuple[str, int, float, float]] = deque()  # thread-safe appends and pops
+        self._steps: dict[str, int] = {}
+        self._artifacts: list[str] = []
+        self._resources: list[tuple[str, str]] = []
+        self._lock = threading.RLock()  # observers get one call at a time
+        self._heartbeat: Heartbeat | None = None
+        self._output: OutputCapture | None = None
 
     def special(self, name: str, captured: Captured, mount: Path) -> Any:
         return self if name == "_run" else super().special(name, captured, mount)
 
+    # what the command records ------------------------------------------------------
+
+    def log_scalar(self, name: str, value: float, step: int | None = None) -> None:
+        """Record ``value`` of the metric ``name`` at ``step`` (default: the metric's last step + 1).
+
+        Cheap enough for every training step: the value is kept in memory and sent to the
+        observers at the next heartbeat.
+        """
+        if step is None:
+            step = self._steps.get(name, -1) + 1
+        self._steps[name] = step
+        self._metrics.append((name, step, float(value), time.time()))
+        if len(self._metrics) >= FLUSH_METRICS_AT and self._heartbeat is not None:
+            self._heartbeat.wake()
+
+    def add_artifact(self, path: str | os.PathLike, name: str | None = None) -> None:
+        """Store the file at ``path`` with the run, as ``name`` (default: its file name).
+
+        Raises:
+            ValueError: ``name`` would leave the run's folder or replace one of its record files.
+        """
+        path = os.fspath(path)
+        name = _artifact_name(name if name is not None else os.path.basename(path))
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"add_artifact: no file at '{path}'")
+        with self._lock:
+            self._artifacts.append(name)
+            self._emit("artifact_added", self.id, name, os.path.abspath(path))
+
+    def add_resource(self, path: str | os.PathLike) -> None:
+        """Record that the run read the file at ``path`` (with its content's md5)."""
+        path = os.path.abspath(os.fspath(path))
+        md5 = _md5(path)
+        with self._lock:
+            if (path, md5) not in self._resources:
+                self._resources.append((path, md5))
+                self._emit("resource_added", self.id, path, md5)
+
+    def open_resource(self, path: str | os.PathLike, mode: str = "r") -> Any:
+        """Open a file for reading and record it as a resource of the run."""
+        self.add_resource(path)
+        return open(path, mode)
+
     # lifecycle -----------------------------------------------------------------
 
+    def queue(self) -> None:
+        """Record the run as QUEUED without running it (``-q``)."""
+        self._start_observers()
+
     def execute(self) -> Any:
-        """Run the command, tell the observers, and return its result (or re-raise)."""
-        random.seed(self.seed)
+        """Run the command, tell the observers, and return its result (or re-raise).
+
+        Ctrl-C and SIGTERM stop the run as INTERRUPTED (SIGTERM then exits with 143);
+        anything the command raises makes it FAILED. Either way the metrics and output
+        logged so far reach the observers first.
+        """
         self.status = Status.RUNNING
-        self.start_time = _now()
+        self.start_time = self.beat_time = _now()
+        if self.observers:
+            self._about = about_run(self)
         self._start_observers()
         recorded = "" if self.id is None else f" (run {self.id})"
         self.logger.info("Running command '%s'%s", self.command.name, recorded)
-        try:
-            with activated(self):
-                self.result = self.command.captured()
-        except KeyboardInterrupt:
-            self._stop(Status.INTERRUPTED, "interrupted")
-            raise
-        except BaseException:
-            self.fail_trace = tuple(traceback.format_exc().splitlines(keepends=True))
-            self._stop(Status.FAILED, "failed")
-            raise
-        self._stop(Status.COMPLETED, "completed")
+        with terminate_gracefully() as signals, seeded(self.seed):
+            try:
+                with self._beating(), activated(self):
+                    self.result = self.command.captured()
+            except (KeyboardInterrupt, Terminated):
+                signals.hold()
+                self._stop(Status.INTERRUPTED, "interrupted")
+                raise
+            except BaseException:
+                signals.hold()
+                self.fail_trace = tuple(traceback.format_exc().splitlines(keepends=True))
+                self._stop(Status.FAILED, "failed")
+                raise
+            signals.hold()
+            self._stop(Status.COMPLETED, "completed")
         self.logger.info("Completed after %s", self.stop_time - self.start_time)
         return self.result
 
     def record(self) -> RunRecord:
         """A snapshot of the run for observers."""
         return RunRecord(
-            experiment={"name": self.name, "mainfile": self.experiment.mainfile},
+            experiment=self._about["experiment"],
             command=self.command.name,
             status=self.status.value,
-            config=self.values,
+            config=self._stored_config,
             meta=self.meta,
             id=self.id,
+            host=self._about["host"],
+            local_dir=self.local_dir,
+            heartbeat_interval=self.heartbeat_interval,
             start_time=self.start_time,
             stop_time=self.stop_time,
-            result=self.result,
+            heartbeat=self.beat_time,
+            result=_jsonable(self.result),
             fail_trace=self.fail_trace,
-            info=dict(self.info),
+            info=copy_tree(_jsonable(self.info)),
+            resources=tuple(self._resources),
+            artifacts=tuple(self._artifacts),
         )
 
+    @contextmanager
+    def _beating(self) -> Iterator[None]:
+        """While the command runs (when observed): heartbeats, and what it prints captured
+        (from the main thread: ``sys.stdout`` is one for the whole process)."""
+        if self.observers:
+            if threading.current_thread() is threading.main_thread():
+                self._output = OutputCapture()
+                self._output.start()
+            self._heartbeat = Heartbeat(self._beat, self.heartbeat_interval)
+            self._heartbeat.start()
+        try:
+            yield
+        finally:
+            if self._heartbeat is not None:
+                self._heartbeat.stop()
+                self._heartbeat = None
+            if self._output is not None:
+                self._output.stop()
+
+    def _beat(self) -> None:
+        with self._lock:
+            self.beat_time = _now()
+            self._flush()
+            self._emit("heartbeat", self.record())
+
+    def _flush(self, final: bool = False) -> None:
+        """Send what was printed and the metrics logged since the last flush."""
+        text = self._output.take(final) if self._output is not None else ""
+        if text:
+            self._emit("log_output", self.id, text)
+        points = []
+        while self._metrics:
+            name, step, value, moment = self._metrics.popleft()
+            points.append(MetricPoint(name, step, value, _utc(moment)))
+        if points:
+            self._emit("log_metrics", self.id, points)
+
     def _start_observers(self) -> None:
-        for observer in self.observers:
-            given = self._notify(observer, "started")
-            if self.id is None and given is not None:
-                self.id = given
+        with self._lock:
+            for observer in self.observers:
+                given = self._notify(observer, "started", self.record())
+                if self.id is None and given is not None:
+                    self.id = given
+                if self.local_dir is None and hasattr(observer, "run_dir") and self.id is not None:
+                    self.local_dir = observer.run_dir(self.id)
 
     def _stop(self, status: Status, event: str) -> None:
-        self.status = status
-        self.stop_time = _now()
-        for observer in self.observers:
-            self._notify(observer, event)
+        with self._lock:
+            self._flush(final=True)
+            self.status = status
+            self.stop_time = self.beat_time = _now()
+            self._emit(event, self.record())
 
-    def _notify(self, observer: RunObserver, event: str) -> Any:
+    def _emit(self, event: str, *args: Any) -> None:
+        for observer in self.observers:
+            self._notify(observer, event, *args)
+
+    def _notify(self, observer: RunObserver, event: str, *args: Any) -> Any:
         try:
-            return getattr(observer, event)(self.record())
+            return getattr(observer, event)(*args)
         except Exception as error:  # an observer must never stop the run
             self.logger.warning("observer %s failed at '%s': %s", type(observer).__name__, event, error)
             return None
@@ -137,19 +276,51 @@ class Run(ConfigContext):
 
 def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
               options: Options, request: ConfigRequest) -> Run:
-    """Create a run of ``command`` with ``config``, execute it, and return it."""
-    observed = not (options.unobserved or command.unobserved)
-    observers = list(experiment.observers) + _observers_from(options) if observed else []
+    """Create a run of ``command`` with ``config``, execute it (or only queue it), and return it.
+
+    An observed run always has a local record: ``-F DIR``, a ``FileStorageObserver`` of
+    the experiment, or else ``$BA3L_RUNS`` (default ``./runs``). Worker processes of a
+    distributed job (``RANK`` or ``LOCAL_RANK`` above 0) are not observed: one job, one record.
+    """
+    observed = not (options.unobserved or command.unobserved or _is_worker_process())
+    observers = _with_local_record(list(experiment.observers) + _observers_from(options)) if observed else []
     meta = {
         "command": command.name,
         "options": {k: v for k, v in options._asdict().items() if v not in (None, False)},
         "named_configs": list(request.named_configs),
-        "config_updates": from_leaves(leaf for u in request.updates for leaf in leaves_of(u.value, u.path)),
+        "config_updates": mask_secrets(
+            from_leaves(leaf for u in request.updates for leaf in leaves_of(u.value, u.path))),
         "comment": options.comment or "",
+        "argv": list(sys.argv),
     }
-    run = Run(experiment, command, config, observers, meta, options.id, options.name)
-    run.execute()
+    interval = float(options.heartbeat) if options.heartbeat else DEFAULT_HEARTBEAT
+    run = Run(experiment, command, config, observers, meta, options.id, options.name, interval)
+    if options.queue:
+        run.queue()
+    else:
+        run.execute()
     return run
+
+
+def _is_worker_process() -> bool:
+    return any(_int(os.environ.get(name)) > 0 for name in ("RANK", "LOCAL_RANK"))
+
+
+def _int(text: str | None) -> int:
+    try:
+        return int(text or 0)
+    except ValueError:
+        return 0
+
+
+def _with_local_record(observers: list[RunObserver]) -> list[RunObserver]:
+    """The observers with a local file record (added when there is none), which starts
+    before the observers that keep what their server missed in the run's local folder."""
+    if not any(hasattr(observer, "run_dir") for observer in observers):
+        from ba3l.observers import FileStorageObserver
+
+        observers.append(FileStorageObserver(os.environ.get("BA3L_RUNS") or "runs"))
+    return sorted(observers, key=lambda observer: bool(getattr(observer, "needs_local_dir", False)))
 
 
 def _observers_from(options: Options) -> list[RunObserver]:
@@ -168,3 +339,38 @@ def _observers_from(options: Options) -> list[RunObserver]:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
+
+
+RECORD_FILES = ("run.json", "config.json", "cout.txt", "metrics.json", "metrics.jsonl", "info.json")
+
+
+def _artifact_name(name: str) -> str:
+    """``name`` as a path inside the run's folder; refused if it leaves it or replaces a record file."""
+    normalized = os.path.normpath(name) if name else ""
+    if not normalized or normalized == "." or os.path.isabs(name) or normalized.split(os.sep)[0] == "..":
+        raise ValueError(f"artifact name '{name}' must be a relative path inside the run's folder")
+    if normalized in RECORD_FILES or normalized.split(os.sep)[0] in ("_sources", "_resources"):
+        raise ValueError(f"artifact name '{name}' would replace the run's own record '{normalized}'; choose another")
+    return normalized.replace(os.sep, "/")
+
+
+def _md5(path: str) -> str:
+    import hashlib
+
+    digest = hashlib.md5()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` if it is JSON data, else its ``repr`` (a result or info the records can hold)."""
+    try:
+        return normalize(value, ())
+    except ConfigError:
+        return repr(value)
