@@ -253,7 +253,7 @@ class Run(ConfigContext):
                 if self.id is None and given is not None:
                     self.id = given
                 if self.local_dir is None and hasattr(observer, "run_dir") and self.id is not None:
-                    self.local_dir = observer.run_dir(self.id)
+                    self.local_dir = os.path.abspath(observer.run_dir(self.id))
 
     def _stop(self, status: Status, event: str) -> None:
         with self._lock:
@@ -286,7 +286,7 @@ def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
     observers = _with_local_record(list(experiment.observers) + _observers_from(options)) if observed else []
     meta = {
         "command": command.name,
-        "options": {k: v for k, v in options._asdict().items() if v not in (None, False)},
+        "options": mask_secrets({k: v for k, v in options._asdict().items() if v not in (None, False)}),
         "named_configs": list(request.named_configs),
         "config_updates": mask_secrets(
             from_leaves(leaf for u in request.updates for leaf in leaves_of(u.value, u.path))),
