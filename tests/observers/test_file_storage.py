@@ -46,7 +46,33 @@ def test_two_runs_at_once_keep_their_own_records(tmp_path):
 def test_records_are_sacred_file_layout(tmp_path):
     run = build(FileStorageObserver(tmp_path)).run(config_updates={"label": "x"})
     assert run.id == 1
-    assert sorted(p.name for p in (tmp_path / "1").iterdir()) == ["config.json", "run.json"]
+    names = ["config.json", "cout.txt", "info.json", "metrics.json", "run.json"]
+    assert sorted(p.name for p in (tmp_path / "1").iterdir()) == names
     assert read(tmp_path / "1" / "config.json")["label"] == "x"
     assert read(tmp_path / "1" / "run.json")["status"] == "COMPLETED"
     assert not list(tmp_path.glob("**/*.tmp"))
+
+
+def test_incense_reads_a_ba3l_run(tmp_path):
+    from incense import FileSystemExperimentLoader
+
+    plot = tmp_path / "curve.txt"
+    plot.write_text("0.5 0.25", encoding="utf-8")
+    ex = build(FileStorageObserver(tmp_path / "runs"))
+
+    @ex.command
+    def train(_run, label):
+        print("training", label)
+        for step in range(3):
+            _run.log_scalar("loss", 1.0 / (step + 1))
+        _run.add_artifact(plot)
+        _run.info["note"] = "read by incense"
+        return 3
+
+    ex.run("train", config_updates={"label": "b"})
+    run = FileSystemExperimentLoader(tmp_path / "runs").find_by_id(1)
+    assert run.config["label"] == "b" and run.status == "COMPLETED" and run.result == 3
+    assert list(run.metrics["loss"].index) == [0, 1, 2] and list(run.metrics["loss"].values) == [1.0, 0.5, 1 / 3]
+    assert run.artifacts["curve.txt"].content == b"0.5 0.25"
+    assert run.info["note"] == "read by incense"
+    assert run.experiment.name == "stored"

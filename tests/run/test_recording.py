@@ -99,7 +99,7 @@ def test_an_artifact_name_that_would_replace_a_record_or_leave_the_folder_is_ref
         recorded(tmp_path, main).run()
     record = read(tmp_path / "runs" / "1" / "run.json")
     assert record["status"] == "FAILED" and record["artifacts"] == []
-    assert sorted(p.name for p in (tmp_path / "runs" / "1").iterdir()) == ["config.json", "run.json"]
+    assert sorted(p.name for p in (tmp_path / "runs" / "1").iterdir()) == ["config.json", "cout.txt", "info.json", "metrics.json", "run.json"]
 
 
 def test_the_record_holds_code_host_and_meta(tmp_path):

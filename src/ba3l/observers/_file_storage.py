@@ -53,6 +53,8 @@ class FileStorageObserver(RunObserver):
         run_id, path = self._make_run_dir(record.id)
         folder = self._runs[run_id] = _RunFolder(path, self._save_sources(record))
         write_text_atomic(os.path.join(path, "config.json"), _dumps(record.config))
+        for name in ("cout.txt", "info.json", "metrics.json"):  # readers of sacred's layout expect all of them
+            write_text_atomic(os.path.join(path, name), "" if name == "cout.txt" else "{}\n")
         folder.write_run(record._replace(id=run_id))
         return run_id
 
@@ -154,8 +156,7 @@ class _RunFolder:
         write_text_atomic(os.path.join(self.path, "run.json"), _dumps(document))
 
     def write_info(self, record: RunRecord) -> None:
-        if record.info:
-            write_text_atomic(os.path.join(self.path, "info.json"), _dumps(dict(record.info)))
+        write_text_atomic(os.path.join(self.path, "info.json"), _dumps(dict(record.info)))
 
     def append_metrics(self, points: Sequence[MetricPoint]) -> None:
         names: dict[str, str] = {}
