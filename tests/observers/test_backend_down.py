@@ -72,3 +72,27 @@ def test_postgresql_stopped_mid_run_and_started_again_loses_no_metric(tmp_path):
 def _count(engine: sa.Engine, table: str) -> int:
     with engine.connect() as connection:
         return connection.execute(sa.text(f"select count(*) from {table}")).scalar_one()
+
+
+def test_ba3l_push_sends_a_spool_left_by_a_run_whose_server_stayed_down(tmp_path):
+    (tmp_path / "steady.py").write_text(SCRIPT, encoding="utf-8")
+    with PostgresServer() as server:
+        url = server.create_database("runs")
+        server.stop()
+        done = subprocess.run([sys.executable, "steady.py", "with", "steps=5", "pause=0", "-F", "runs", "-s",
+                               server.url("runs", password="s3cret")], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        spool = tmp_path / "runs" / "1" / "spool-sql.jsonl"
+        assert f"ba3l push {spool}" in done.stderr
+        assert "s3cret" not in spool.read_text(encoding="utf-8")
+        server.start()
+        pushed = subprocess.run([sys.executable, "-m", "ba3l.cli", "push", str(spool), "--url", url],
+                                capture_output=True, text=True, timeout=60)
+        assert pushed.returncode == 0, pushed.stderr
+        assert pushed.stdout.startswith("sent ") and not spool.exists()
+        engine = sa.create_engine(url)
+        assert _count(engine, "metrics") == 5
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("select status from runs")).scalar_one() == "COMPLETED"
+        engine.dispose()

@@ -229,6 +229,9 @@ def push(path: str, **arguments: Any) -> int:
     header, events = lines[0], [decode_event(line) for line in lines[1:]]
     about = dict(header["observer"])
     factory = import_object(about.pop("factory"))
+    if "url" in arguments and "url" not in about:  # the server's address, whatever the observer calls it
+        key = next((k for k, v in about.items() if isinstance(v, str) and "://" in v), "url")
+        arguments[key] = arguments.pop("url")
     observer = factory(**{**about, **arguments})
     spool = _Spool(path, header, 0.0)
     spool.pending = list(events)

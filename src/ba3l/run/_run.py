@@ -291,7 +291,7 @@ def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
         "config_updates": mask_secrets(
             from_leaves(leaf for u in request.updates for leaf in leaves_of(u.value, u.path))),
         "comment": options.comment or "",
-        "argv": list(sys.argv),
+        "argv": mask_secrets(list(sys.argv)),
     }
     interval = float(options.heartbeat) if options.heartbeat else DEFAULT_HEARTBEAT
     run = Run(experiment, command, config, observers, meta, options.id, options.name, interval)
