@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+MLFLOW_VENV := .venv-mlflow
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
 
 .PHONY: demo test bench clean
 
@@ -13,17 +15,25 @@ $(STAMP): pyproject.toml constraints/dev.txt
 	$(PY) -m pip install --quiet -c constraints/dev.txt -e '.[dev,train]'
 	touch $(STAMP)
 
+# The MLflow server the tests start: the full mlflow package (~850 MB, with its own pandas and
+# numpy pins) in an environment of its own, so the project's keeps only the client.
+$(MLFLOW_STAMP): constraints/dev.txt
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet -c constraints/dev.txt mlflow
+	touch $(MLFLOW_STAMP)
+
 demo: $(STAMP)
 	cd examples && ../$(PY) quickstart.py print_config
 	cd examples && ../$(PY) quickstart.py with hidden=64 -F ../runs -c "make demo"
 	@echo "The run is recorded in runs/<id>/: run.json (status, times, result) and config.json."
 	@echo "Try: cd examples && ../$(PY) quickstart.py --help"
 
-test: $(STAMP)
+test: $(STAMP) $(MLFLOW_STAMP)
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) bench/cli_latency.py
 
 clean:
-	rm -rf $(VENV) runs
+	rm -rf $(VENV) $(MLFLOW_VENV) runs
