@@ -25,6 +25,11 @@ from ba3l.run import MetricPoint, RunRecord
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456)
 PASSWORD = "hunter2"
+
+
+def epoch(moment: datetime) -> float:
+    """A naive UTC datetime as a metric point's time."""
+    return (moment - datetime(1970, 1, 1)).total_seconds()
 FAST = 3.0  # seconds: the most one call may cost a run when the server is down
 
 
@@ -65,7 +70,8 @@ def ended(running: RunRecord, status: str, **changes) -> RunRecord:
 
 
 def points(name: str, values: list[float], first_step: int = 0) -> list[MetricPoint]:
-    return [MetricPoint(name, first_step + i, v, T0 + timedelta(seconds=first_step + i)) for i, v in enumerate(values)]
+    return [MetricPoint(name, first_step + i, v, epoch(T0 + timedelta(seconds=first_step + i)))
+            for i, v in enumerate(values)]
 
 
 def millis(moment: datetime) -> int:

@@ -27,6 +27,11 @@ HOST = {"hostname": "box", "os": ["Linux", "Linux-6.1-x86_64"], "python_version"
 _databases = itertools.count()
 
 
+def epoch(moment: datetime) -> float:
+    """A naive UTC datetime as a metric point's time."""
+    return (moment - datetime(1970, 1, 1)).total_seconds()
+
+
 @pytest.fixture(scope="module")
 def postgres():
     """One private PostgreSQL server for the module; each test takes a database of its own."""
@@ -67,7 +72,7 @@ def ended(status: str = "COMPLETED", **changes) -> RunRecord:
 
 
 def points(name: str, steps: range | list[int]) -> list[MetricPoint]:
-    return [MetricPoint(name, step, step / 10, T0 + timedelta(seconds=step)) for step in steps]
+    return [MetricPoint(name, step, step / 10, epoch(T0 + timedelta(seconds=step))) for step in steps]
 
 
 def read(url: str) -> dict[str, list[dict]]:
@@ -161,7 +166,7 @@ def test_a_run_that_does_not_complete_says_why(url, event, status):
 def test_values_json_cannot_hold_are_kept(url):
     observer = SqlObserver(url)
     observer.started(record(config={"lr": 0.1, "note": "tab\tand ünïcode"}))
-    observer.log_metrics(RUN_ID, [MetricPoint("loss", 0, math.nan, T0), MetricPoint("loss", 1, math.inf, T0)])
+    observer.log_metrics(RUN_ID, [MetricPoint("loss", 0, math.nan, epoch(T0)), MetricPoint("loss", 1, math.inf, epoch(T0))])
     observer.completed(ended(result=math.nan))
     tables = read(url)
     assert tables["runs"][0]["result"] == "nan"

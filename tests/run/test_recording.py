@@ -57,8 +57,9 @@ def test_metrics_are_appended_and_summarised_in_sacred_format(tmp_path):
 
 def test_a_line_cut_short_in_the_metrics_log_is_left_out(tmp_path):
     log = tmp_path / "metrics.jsonl"
-    log.write_text('["loss", 0, 0.5, "2026-11-23T10:00:00"]\n["loss", 1, 0.2', encoding="utf-8")
-    assert read_metrics_log(log)["loss"]["values"] == [0.5]
+    log.write_text('{"name": "loss", "steps": [0], "values": [0.5], "times": [1763892000250000]}\n'
+                   '{"name": "loss", "steps": [1], "val', encoding="utf-8")
+    assert read_metrics_log(log) == {"loss": {"steps": [0], "values": [0.5], "timestamps": ["2025-11-23T10:00:00.250000"]}}
 
 
 def test_artifacts_resources_and_info_are_stored_with_the_run(tmp_path):

@@ -307,7 +307,7 @@ def _param_text(value: Any) -> str:
 def _metric(point: MetricPoint) -> Any:
     from mlflow.entities import Metric
 
-    return Metric(_metric_key(point.name), float(point.value), _millis(point.time), int(point.step))
+    return Metric(_metric_key(point.name), float(point.value), round(point.time * 1000), int(point.step))
 
 
 @functools.lru_cache(maxsize=1024)

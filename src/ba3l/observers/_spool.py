@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from ba3l.config import import_object, write_text_atomic
-from ba3l.run import MetricPoint, RunObserver, RunRecord
+from ba3l.run import MetricBatch, MetricPoint, RunObserver, RunRecord
 
 log = logging.getLogger("ba3l.observers")
 
@@ -182,8 +182,8 @@ def _encode(value: Any) -> Any:
     if isinstance(value, RunRecord):
         fields = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in value._asdict().items()}
         return {"__record__": {**fields, "host": dict(value.host), "info": dict(value.info)}}
-    if isinstance(value, list) and value and isinstance(value[0], MetricPoint):
-        return {"__points__": [[p.name, p.step, p.value, p.time.isoformat()] for p in value]}
+    if isinstance(value, MetricBatch) or (isinstance(value, list) and value and isinstance(value[0], MetricPoint)):
+        return {"__points__": [list(point) for point in value]}
     return value
 
 
@@ -197,7 +197,7 @@ def _decode(value: Any) -> Any:
         fields["artifacts"] = tuple(fields.get("artifacts") or ())
         return RunRecord(**fields)
     if isinstance(value, dict) and "__points__" in value:
-        return [MetricPoint(n, s, v, datetime.fromisoformat(t)) for n, s, v, t in value["__points__"]]
+        return [MetricPoint(*point) for point in value["__points__"]]
     return value
 
 

@@ -50,7 +50,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from ba3l.run import MetricPoint, RunObserver, RunRecord
+from ba3l.run import MetricPoint, RunObserver, RunRecord, metric_time
 
 log = logging.getLogger("ba3l.observers")
 
@@ -208,7 +208,7 @@ class SqlObserver(RunObserver):
             return
         with self._connected().begin() as connection:
             key = self._key(connection, run_id)
-            rows = [{"run": key, "name": p.name, "step": int(p.step), "value": float(p.value), "time": p.time}
+            rows = [{"run": key, "name": p.name, "step": int(p.step), "value": float(p.value), "time": metric_time(p.time)}
                     for p in points]
             connection.execute(metrics.insert(), rows)
 

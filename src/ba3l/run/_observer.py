@@ -15,20 +15,67 @@ call can be written down and replayed later (see ``ba3l.observers`` on spooling)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from ba3l.config import EMPTY
 
 
 class MetricPoint(NamedTuple):
-    """One value of a metric: ``name`` at ``step``, logged at ``time`` (naive UTC)."""
+    """One value of a metric: ``name`` at ``step``, logged at ``time``.
+
+    ``time`` is in seconds since the epoch (``time.time()``): making a datetime for every
+    value would cost more than logging it. ``metric_time(point.time)`` gives naive UTC.
+    """
 
     name: str
     step: int
     value: float
-    time: datetime
+    time: float
+
+
+class MetricBatch(Sequence[MetricPoint]):
+    """The metric values of one flush, in the order they were logged: a sequence of
+    :class:`MetricPoint`, made only when asked for. ``by_name()`` gives the same values
+    as columns, the cheap form for an observer that writes them in bulk."""
+
+    def __init__(self, rows: list[tuple[str, int, float, float]]):
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [MetricPoint._make(row) for row in self._rows[index]]
+        return MetricPoint._make(self._rows[index])
+
+    def __iter__(self) -> Iterator[MetricPoint]:
+        return map(MetricPoint._make, self._rows)
+
+    def by_name(self) -> dict[str, tuple[list[int], list[float], list[float]]]:
+        """``{name: (steps, values, times)}``, names in the order they first appear."""
+        if not self._rows:
+            return {}
+        names, steps, values, times = zip(*self._rows)  # transposed in C: most batches hold one name
+        if len(set(names)) == 1:
+            return {names[0]: (list(steps), list(values), list(times))}
+        columns: dict[str, tuple[list[int], list[float], list[float]]] = {name: ([], [], []) for name in names}
+        for name, step, value, seconds in self._rows:
+            series = columns[name]
+            series[0].append(step)
+            series[1].append(value)
+            series[2].append(seconds)
+        return columns
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def metric_time(seconds: float) -> datetime:
+    """A metric point's time as a naive UTC datetime, as run records hold times."""
+    return _EPOCH + timedelta(seconds=seconds)
 
 
 class RunRecord(NamedTuple):

@@ -32,7 +32,7 @@ from ba3l.experiment import (
 
 from ._about import about_run
 from ._heartbeat import Heartbeat
-from ._observer import MetricPoint, RunObserver, RunRecord
+from ._observer import MetricBatch, RunObserver, RunRecord
 from ._output import OutputCapture
 from ._seeding import seeded
 from ._signals import Terminated, terminate_gracefully
@@ -117,9 +117,11 @@ class Run(ConfigContext):
         if step is None:
             step = self._steps.get(name, -1) + 1
         self._steps[name] = step
+        if not self.observers:
+            return
         self._metrics.append((name, step, float(value), time.time()))
-        if len(self._metrics) >= FLUSH_METRICS_AT and self._heartbeat is not None:
-            self._heartbeat.wake()
+        if len(self._metrics) == FLUSH_METRICS_AT and self._heartbeat is not None:
+            self._heartbeat.wake()  # once per batch: waking costs a lock
 
     def add_artifact(self, path: str | os.PathLike, name: str | None = None) -> None:
         """Store the file at ``path`` with the run, as ``name`` (default: its file name).
@@ -239,12 +241,10 @@ class Run(ConfigContext):
         text = self._output.take(final) if self._output is not None else ""
         if text:
             self._emit("log_output", self.id, text)
-        points = []
-        while self._metrics:
-            name, step, value, moment = self._metrics.popleft()
-            points.append(MetricPoint(name, step, value, _utc(moment)))
-        if points:
-            self._emit("log_metrics", self.id, points)
+        waiting = self._metrics
+        rows = [waiting.popleft() for _ in range(len(waiting))]  # only what is there now: appends go on
+        if rows:
+            self._emit("log_metrics", self.id, MetricBatch(rows))
 
     def _start_observers(self) -> None:
         with self._lock:
@@ -339,10 +339,6 @@ def _observers_from(options: Options) -> list[RunObserver]:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def _utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, timezone.utc).replace(tzinfo=None)
 
 
 RECORD_FILES = ("run.json", "config.json", "cout.txt", "metrics.json", "metrics.jsonl", "info.json")
