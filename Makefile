@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 MLFLOW_VENV := .venv-mlflow
 MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean postgresql
 
 # torch and lightning come in the same pip call so the pinned CPU torch is the one chosen.
 $(STAMP): pyproject.toml constraints/dev.txt
@@ -29,7 +29,11 @@ demo: $(STAMP)
 	@echo "The run is recorded in runs/<id>/: run.json (status, times, result) and config.json."
 	@echo "Try: cd examples && ../$(PY) quickstart.py --help"
 
-test: $(STAMP) $(MLFLOW_STAMP)
+# The SQL tests start a private server from Debian's PostgreSQL package.
+postgresql:
+	bash tools/ensure-postgresql.sh
+
+test: $(STAMP) $(MLFLOW_STAMP) postgresql
 	$(PY) -m pytest
 
 bench: $(STAMP)
