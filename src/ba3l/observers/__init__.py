@@ -8,6 +8,8 @@ from typing import Any
 
 from ._file_storage import FileStorageObserver as FileStorageObserver
 from ._spool import Spooled as Spooled
+from ._storage_dir import StorageDirObserver as StorageDirObserver
+from ._storage_dir import get_new_storage_dir as get_new_storage_dir
 from ._spool import push as push
 
 _BACKENDS = {"SqlObserver": "._sql", "MlflowObserver": "._mlflow"}

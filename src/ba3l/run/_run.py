@@ -103,6 +103,11 @@ class Run(ConfigContext):
         self._heartbeat: Heartbeat | None = None
         self._output: OutputCapture | None = None
 
+    @property
+    def storage_dir(self) -> str | None:
+        """The storage dir of a run recorded by a ``StorageDirObserver`` (once it has started)."""
+        return next((o.storage_dir for o in self.observers if getattr(o, "storage_dir", None)), None)
+
     def special(self, name: str, captured: Captured, mount: Path) -> Any:
         return self if name == "_run" else super().special(name, captured, mount)
 

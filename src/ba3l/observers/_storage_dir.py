@@ -1,0 +1,76 @@
+"""Storage dirs, as in padertorch: a numbered folder per training experiment.
+
+``get_new_storage_dir("digits")`` allocates ``<root>/digits/<n>`` (``root``: the argument,
+``$BA3L_STORAGE_ROOT``, or ``./storage``) with an atomic ``mkdir`` of the next number,
+retried when another process took it. It is called when a run starts, never by
+``print_config`` or ``--help``: :class:`StorageDirObserver` does it for you.
+
+A storage dir holds the experiment's ``config.json`` at the top (written by the first
+run; a resume keeps it) and the record of each invocation (the first run, every
+resume) in ``<storage_dir>/runs/<id>/``, in the file storage layout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from ba3l.config import write_text_atomic
+from ba3l.run import RunRecord
+
+from ._file_storage import FileStorageObserver
+
+
+def storage_root(root: str | os.PathLike | None = None) -> str:
+    """Where storage dirs go: ``root``, else ``$BA3L_STORAGE_ROOT``, else ``./storage``."""
+    return os.fspath(root) if root is not None else os.environ.get("BA3L_STORAGE_ROOT") or "storage"
+
+
+def get_new_storage_dir(name: str, root: str | os.PathLike | None = None) -> str:
+    """A new, empty folder ``<root>/<name>/<n>``, ``n`` one more than the highest there.
+
+    Example:
+        >>> get_new_storage_dir("digits")   # doctest: +SKIP
+        'storage/digits/3'
+    """
+    parent = os.path.join(storage_root(root), name)
+    os.makedirs(parent, exist_ok=True)
+    for _ in range(1000):
+        number = 1 + max((int(entry) for entry in os.listdir(parent) if entry.isdigit()), default=0)
+        path = os.path.join(parent, str(number))
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            continue  # another process took this number; take the next
+        return path
+    raise RuntimeError(f"could not allocate a storage dir in {parent}")
+
+
+class StorageDirObserver(FileStorageObserver):
+    """Records each run in ``<storage_dir>/runs/<id>/`` and keeps the experiment's
+    ``config.json`` at the top of the storage dir.
+
+    Without ``storage_dir``, a new one is allocated when the first run starts
+    (``get_new_storage_dir(name or the experiment's name, root)``); give an existing one
+    to record a resume beside the first run.
+
+    Example:
+        >>> ex.observers.append(StorageDirObserver(root="/data/experiments"))   # doctest: +SKIP
+    """
+
+    def __init__(self, storage_dir: str | os.PathLike | None = None, *, name: str | None = None,
+                 root: str | os.PathLike | None = None):
+        self.storage_dir = os.fspath(storage_dir) if storage_dir is not None else None
+        self.name, self.root = name, root
+        super().__init__(os.path.join(self.storage_dir, "runs") if self.storage_dir else "")
+
+    def started(self, record: RunRecord) -> Any:
+        if self.storage_dir is None:
+            self.storage_dir = get_new_storage_dir(self.name or record.experiment.get("name") or "experiment",
+                                                   self.root)
+            self.directory = os.path.join(self.storage_dir, "runs")
+        config = os.path.join(self.storage_dir, "config.json")
+        if not os.path.exists(config):  # a resume keeps the config of the first run
+            write_text_atomic(config, json.dumps(record.config, indent=2, ensure_ascii=False) + "\n")
+        return super().started(record)
