@@ -7,6 +7,7 @@
 from typing import Any
 
 from ._file_storage import FileStorageObserver as FileStorageObserver
+from ._file_storage import is_stale as is_stale
 from ._spool import Spooled as Spooled
 from ._storage_dir import StorageDirObserver as StorageDirObserver
 from ._storage_dir import get_new_storage_dir as get_new_storage_dir
