@@ -243,7 +243,7 @@ def is_stale(run: dict, now: datetime, intervals: float = 3) -> bool:
 
 def _copy_atomic(source: str, target: str) -> None:
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    temporary = f"{target}.{os.getpid()}.tmp"
+    temporary = f"{target}.{os.urandom(6).hex()}.tmp"  # unique: runs in threads of one process copy too
     try:
         shutil.copyfile(source, temporary)
         os.replace(temporary, target)
