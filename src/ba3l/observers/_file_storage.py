@@ -81,13 +81,11 @@ class FileStorageObserver(RunObserver):
         stored = self._store_shared("_resources", path, md5)
         self._runs[run_id].resources[path] = stored
 
-    def completed(self, record: RunRecord) -> None:
+    def finished(self, record: RunRecord) -> None:
         folder = self._runs.pop(record.id)
         folder.write_metrics()
         folder.write_info(record)
         folder.write_run(record)
-
-    interrupted = failed = completed
 
     # the shared folders ------------------------------------------------------------------
 
@@ -136,7 +134,7 @@ class _RunFolder:
         self.metrics_log = os.path.join(path, METRICS_LOG)
         self.logged_bytes = 0
         self.bytes_at_last_rewrite = 0
-        self.series: dict[str, tuple[array, array, array]] = {}  # what the log holds, 24 bytes a value
+        self.series: dict[str, tuple[array, array, array]] = {}  # steps, values, µs: what the log holds, 24 B a value
 
     def write_run(self, record: RunRecord) -> None:
         experiment = {**record.experiment, "sources": self.sources}
@@ -162,16 +160,17 @@ class _RunFolder:
 
     def append_metrics(self, points: Sequence[MetricPoint]) -> None:
         columns = points.by_name() if isinstance(points, MetricBatch) else MetricBatch(list(points)).by_name()
+        lines = []
         for name, (steps, values, times) in columns.items():
-            series = self.series.get(name) or self.series.setdefault(name, (array("q"), array("d"), array("d")))
+            micros = _microseconds(times)
+            series = self.series.get(name) or self.series.setdefault(name, (array("q"), array("d"), array("q")))
             series[0].extend(steps)
             series[1].extend(values)
-            series[2].extend(times)
-        text = "".join(
-            json.dumps({"name": name, "steps": steps, "values": values, "times": _microseconds(times)},
-                       ensure_ascii=False) + "\n"
-            for name, (steps, values, times) in columns.items()
-        )  # a line per metric per flush: the C encoder does the work, not a Python loop per value
+            series[2].extend(micros)
+            # a line per metric per flush: the C encoder does the work, not a Python loop per value
+            lines.append(json.dumps({"name": name, "steps": steps, "values": values, "times": micros},
+                                    ensure_ascii=False) + "\n")
+        text = "".join(lines)
         with open(self.metrics_log, "a", encoding="utf-8") as file:
             file.write(text)
         self.logged_bytes += len(text)
@@ -210,7 +209,7 @@ def read_metrics_log(path: str) -> dict[str, dict[str, list]]:
             series["values"].extend(batch["values"])
             times.setdefault(name, []).extend(batch["times"])
     for name, series in metrics.items():
-        series["timestamps"] = _iso_times(moment / 1e6 for moment in times[name])
+        series["timestamps"] = _iso_times(times[name])
     return metrics
 
 
@@ -219,16 +218,16 @@ def _microseconds(seconds: list[float]) -> list[int]:
     return [round(moment * 1e6) for moment in seconds]
 
 
-def _iso_times(seconds: Iterable[float]) -> list[str]:
-    """Seconds since the epoch as sacred's naive UTC ISO strings; the date part is made once a second."""
+def _iso_times(microseconds: Iterable[int]) -> list[str]:
+    """Microseconds since the epoch as sacred's naive UTC ISO strings; the date part is made once a second."""
     times: list[str] = []
     append = times.append
     last, prefix = None, ""
-    for moment in seconds:
-        whole = int(moment // 1)
+    for moment in microseconds:
+        whole, micro = divmod(moment, 1_000_000)
         if whole != last:
             last, prefix = whole, metric_time(whole).isoformat()
-        append("%s.%06d" % (prefix, min((moment - whole) * 1e6 + 0.5, 999_999)))
+        append("%s.%06d" % (prefix, micro))
     return times
 
 

@@ -142,19 +142,10 @@ class MlflowObserver(RunObserver):
         with _named(path, filename) as upload:
             self._client.log_artifact(mlflow_id, upload, artifact_path=folder or None)
 
-    def completed(self, record: RunRecord) -> None:
-        self._finish(record)
-
-    def interrupted(self, record: RunRecord) -> None:
-        self._finish(record)
-
-    def failed(self, record: RunRecord) -> None:
-        self._finish(record)
-
     # helpers -------------------------------------------------------------------------------
 
     @_masking_secrets
-    def _finish(self, record: RunRecord) -> None:
+    def finished(self, record: RunRecord) -> None:
         mlflow_id = self.mlflow_run_id(record.id)
         tags = {"ba3l.status": record.status}
         if record.fail_trace:

@@ -235,15 +235,6 @@ class SqlObserver(RunObserver):
             if connection.execute(known).first() is None:
                 connection.execute(resources.insert().values(run=key, path=path, md5=md5))
 
-    def completed(self, record: RunRecord) -> None:
-        self._finish(record)
-
-    def interrupted(self, record: RunRecord) -> None:
-        self._finish(record)
-
-    def failed(self, record: RunRecord) -> None:
-        self._finish(record)
-
     # the database --------------------------------------------------------------------
 
     def _connected(self) -> sa.Engine:
@@ -276,7 +267,7 @@ class SqlObserver(RunObserver):
             key = self._key(connection, run_id)
             connection.execute(runs.update().where(runs.c.id == key).values(values))
 
-    def _finish(self, record: RunRecord) -> None:
+    def finished(self, record: RunRecord) -> None:
         values = {
             "status": record.status,
             "stop_time": record.stop_time,

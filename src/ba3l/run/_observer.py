@@ -146,10 +146,17 @@ class RunObserver:
         """The run read the file at ``path`` (its content's md5 given)."""
 
     def completed(self, record: RunRecord) -> None:
-        """The run finished; ``record.result`` holds the command's result."""
+        """The run finished; ``record.result`` holds the command's result. Calls :meth:`finished`."""
+        self.finished(record)
 
     def interrupted(self, record: RunRecord) -> None:
-        """The run was stopped by the user or a signal."""
+        """The run was stopped by the user or a signal. Calls :meth:`finished`."""
+        self.finished(record)
 
     def failed(self, record: RunRecord) -> None:
-        """The command raised; ``record.fail_trace`` holds the traceback."""
+        """The command raised; ``record.fail_trace`` holds the traceback. Calls :meth:`finished`."""
+        self.finished(record)
+
+    def finished(self, record: RunRecord) -> None:
+        """The run ended, whichever way (``record.status`` says which): where an observer that
+        records all three alike does it."""
