@@ -9,7 +9,8 @@ For each size (default 100,000, 300,000 and 1,000,000 values), interleaved in on
 * **sacred's strategy** as a baseline: the same values kept in a list, and at every
   heartbeat the whole ``metrics.json`` written again (what sacred's file storage does).
 
-Both report µs per call in the training process and the bytes the process wrote
+Both report µs per call in the training process, as wall time and as CPU time (all its
+threads: steadier than wall time on a shared machine), and the bytes the process wrote
 (``wchar`` of ``/proc/self/io``), per value. Linear I/O keeps bytes per value flat as
 the size grows; the baseline's grows with it.
 Target: ba3l <= 5 µs per call, amortised, with I/O linear in the number of values.
@@ -39,7 +40,7 @@ def written_bytes() -> int:
         return next(int(line.split()[1]) for line in file if line.startswith("wchar:"))
 
 
-def ba3l_run(size: int, heartbeat: float, folder: str) -> tuple[float, int]:
+def ba3l_run(size: int, heartbeat: float, folder: str) -> tuple[float, float, int]:
     """Seconds and bytes written for ``size`` log_scalar calls in a recorded run (the loop alone
     is also printed: what training pays while it runs, before the run's final flush)."""
     ex = Experiment("metrics_bench")
@@ -48,7 +49,7 @@ def ba3l_run(size: int, heartbeat: float, folder: str) -> tuple[float, int]:
 
     @ex.main
     def main(_run):
-        timing["start"] = time.perf_counter()
+        timing["start"], timing["cpu"] = time.perf_counter(), time.process_time()
         log = _run.log_scalar
         for step in range(size):
             log("loss", 1.0 / (step + 1))
@@ -56,12 +57,12 @@ def ba3l_run(size: int, heartbeat: float, folder: str) -> tuple[float, int]:
 
     before = written_bytes()
     ex.run(options=Options(heartbeat=str(heartbeat)))
-    seconds = time.perf_counter() - timing["start"]
+    seconds, cpu = time.perf_counter() - timing["start"], time.process_time() - timing["cpu"]
     print(f"{size:>9}  {'(ba3l loop only)':<16} {timing['loop'] / size * 1e6:>8.2f}")
-    return seconds, written_bytes() - before
+    return seconds, cpu, written_bytes() - before
 
 
-def sacred_strategy(size: int, heartbeat: float, folder: str) -> tuple[float, int]:
+def sacred_strategy(size: int, heartbeat: float, folder: str) -> tuple[float, float, int]:
     """The same values, with the whole metrics.json rewritten at every heartbeat (sacred's file storage)."""
     metrics = {"loss": {"steps": [], "values": [], "timestamps": []}}
     lock = threading.Lock()
@@ -80,7 +81,7 @@ def sacred_strategy(size: int, heartbeat: float, folder: str) -> tuple[float, in
 
     thread = threading.Thread(target=beat, daemon=True)
     before = written_bytes()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     thread.start()
     series = metrics["loss"]
     for step in range(size):
@@ -91,7 +92,7 @@ def sacred_strategy(size: int, heartbeat: float, folder: str) -> tuple[float, in
     done.set()
     thread.join()
     rewrite()
-    return time.perf_counter() - start, written_bytes() - before
+    return time.perf_counter() - start, time.process_time() - cpu, written_bytes() - before
 
 
 def main() -> None:
@@ -99,14 +100,15 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
     parser.add_argument("--heartbeat", type=float, default=1.0)
     arguments = parser.parse_args()
-    print(f"{'values':>9}  {'case':<16} {'µs/call':>8} {'bytes/value':>12} {'MB written':>11}")
+    print(f"{'values':>9}  {'case':<16} {'µs/call':>8} {'CPU µs':>8} {'bytes/value':>12} {'MB written':>11}")
     verdicts = []
     for size in arguments.sizes:
         for name, case in (("ba3l", ba3l_run), ("sacred strategy", sacred_strategy)):
             with tempfile.TemporaryDirectory() as folder:
-                seconds, written = case(size, arguments.heartbeat, folder)
+                seconds, cpu, written = case(size, arguments.heartbeat, folder)
             per_call = seconds / size * 1e6
-            print(f"{size:>9}  {name:<16} {per_call:>8.2f} {written / size:>12.1f} {written / 1e6:>11.1f}")
+            print(f"{size:>9}  {name:<16} {per_call:>8.2f} {cpu / size * 1e6:>8.2f} {written / size:>12.1f}"
+                  f" {written / 1e6:>11.1f}")
             if name == "ba3l":
                 verdicts.append(per_call)
     worst = max(verdicts)

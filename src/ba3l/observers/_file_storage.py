@@ -8,7 +8,7 @@ layout (incense, sacredboard) read it as it is.
 Nothing is lost: every record file is replaced atomically (written beside, then
 renamed); metrics are appended to ``metrics.jsonl`` (a line per metric per flush:
 ``{"name", "steps", "values", "times"}``, times in microseconds since the epoch) and ``metrics.json`` is made from it at the end and whenever
-the log has grown fourfold since the last time, so the bytes written stay linear in the
+the log has grown eightfold since the last time, so the bytes written stay linear in the
 number of values; printed output is appended to ``cout.txt``. Run ids are integers
 allocated by an atomic ``mkdir`` of the next number, retried when another process
 took it.
@@ -29,7 +29,7 @@ from ba3l.run import MetricBatch, MetricPoint, RunObserver, RunRecord, metric_ti
 
 METRICS_LOG = "metrics.jsonl"
 FIRST_METRICS_REWRITE = 1 << 20  # bytes of metrics.jsonl before metrics.json is first made mid-run
-GROWTH = 4  # metrics.json is made again mid-run when the log has grown this many times
+GROWTH = 8  # metrics.json is made again mid-run when the log has grown this many times
 
 
 class FileStorageObserver(RunObserver):
@@ -134,7 +134,7 @@ class _RunFolder:
         self.metrics_log = os.path.join(path, METRICS_LOG)
         self.logged_bytes = 0
         self.bytes_at_last_rewrite = 0
-        self.series: dict[str, tuple[array, array, array]] = {}  # steps, values, µs: what the log holds, 24 B a value
+        self.series: dict[str, _Series] = {}
 
     def write_run(self, record: RunRecord) -> None:
         experiment = {**record.experiment, "sources": self.sources}
@@ -159,37 +159,59 @@ class _RunFolder:
         write_text_atomic(os.path.join(self.path, "info.json"), _dumps(dict(record.info)))
 
     def append_metrics(self, points: Sequence[MetricPoint]) -> None:
-        columns = points.by_name() if isinstance(points, MetricBatch) else MetricBatch(list(points)).by_name()
+        columns = points.by_name() if isinstance(points, MetricBatch) else _columns(points)
         lines = []
         for name, (steps, values, times) in columns.items():
             micros = _microseconds(times)
-            series = self.series.get(name) or self.series.setdefault(name, (array("q"), array("d"), array("q")))
-            series[0].extend(steps)
-            series[1].extend(values)
-            series[2].extend(micros)
-            # a line per metric per flush: the C encoder does the work, not a Python loop per value
-            lines.append(json.dumps({"name": name, "steps": steps, "values": values, "times": micros},
-                                    ensure_ascii=False) + "\n")
+            # the C encoder writes each list once; metrics.json reuses the text (no float is written twice)
+            steps_text, values_text = json.dumps(steps), json.dumps(values)
+            lines.append(f'{{"name": {json.dumps(name, ensure_ascii=False)}, "steps": {steps_text}, '
+                         f'"values": {values_text}, "times": {json.dumps(micros)}}}\n')
+            series = self.series.get(name) or self.series.setdefault(name, _Series())
+            series.steps.append(steps_text[1:-1])
+            series.values.append(values_text[1:-1])
+            series.times.extend(micros)
         text = "".join(lines)
         with open(self.metrics_log, "a", encoding="utf-8") as file:
             file.write(text)
         self.logged_bytes += len(text)
 
     def metrics_grew(self) -> bool:
-        """Whether the log has grown fourfold since ``metrics.json`` was last made: the rewrites
-        then add up to a third of the final size at most, so the bytes written stay linear."""
+        """Whether the log has grown eightfold since ``metrics.json`` was last made: the rewrites
+        then add up to a seventh of the final size at most, so the bytes written stay linear."""
         return self.logged_bytes >= max(FIRST_METRICS_REWRITE, GROWTH * self.bytes_at_last_rewrite)
 
     def write_metrics(self) -> None:
-        """``metrics.json`` (sacred's ``{name: {steps, values, timestamps}}``), made from the values
-        kept in memory as compact arrays rather than by reading the log again."""
-        metrics = {
-            name: {"steps": steps.tolist(), "values": values.tolist(), "timestamps": _iso_times(times)}
-            for name, (steps, values, times) in self.series.items()
-        }
-        text = json.dumps(metrics, ensure_ascii=False)  # compact: the C encoder, a third the size of indented
-        write_text_atomic(os.path.join(self.path, "metrics.json"), text + "\n")
+        """``metrics.json`` (sacred's ``{name: {steps, values, timestamps}}``), put together from the
+        text already written to the log rather than by reading the log again."""
+        parts = [
+            f'{json.dumps(name, ensure_ascii=False)}: {{"steps": [{", ".join(filter(None, series.steps))}], '
+            f'"values": [{", ".join(filter(None, series.values))}], '
+            f'"timestamps": {json.dumps(_iso_times(series.times))}}}'
+            for name, series in self.series.items()
+        ]
+        write_text_atomic(os.path.join(self.path, "metrics.json"), "{" + ", ".join(parts) + "}\n")
         self.bytes_at_last_rewrite = self.logged_bytes
+
+
+class _Series:
+    """One metric as the log holds it: the JSON text of its steps and values, batch by batch,
+    and its times in microseconds (about 35 bytes a value in all)."""
+
+    def __init__(self) -> None:
+        self.steps: list[str] = []
+        self.values: list[str] = []
+        self.times = array("q")
+
+
+def _columns(points: Iterable[MetricPoint]) -> dict[str, tuple[list, list, list]]:
+    columns: dict[str, tuple[list, list, list]] = {}
+    for name, step, value, seconds in points:
+        series = columns.get(name) or columns.setdefault(name, ([], [], []))
+        series[0].append(step)
+        series[1].append(value)
+        series[2].append(seconds)
+    return columns
 
 
 def read_metrics_log(path: str) -> dict[str, dict[str, list]]:

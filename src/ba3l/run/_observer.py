@@ -35,39 +35,35 @@ class MetricPoint(NamedTuple):
     time: float
 
 
-class MetricBatch(Sequence[MetricPoint]):
-    """The metric values of one flush, in the order they were logged: a sequence of
-    :class:`MetricPoint`, made only when asked for. ``by_name()`` gives the same values
-    as columns, the cheap form for an observer that writes them in bulk."""
+Columns = dict[str, tuple[list[int], list[float], list[float]]]
+"""``{name: (steps, values, times)}``: metric values by name, as parallel lists."""
 
-    def __init__(self, rows: list[tuple[str, int, float, float]]):
-        self._rows = rows
+
+class MetricBatch(Sequence[MetricPoint]):
+    """The metric values of one flush: a sequence of :class:`MetricPoint` (each metric's
+    values in the order they were logged), made only when asked for. ``by_name()`` gives
+    the columns themselves, the cheap form for an observer that writes them in bulk."""
+
+    def __init__(self, columns: Columns):
+        self._columns = columns
+        self._points: list[MetricPoint] | None = None
+
+    def by_name(self) -> Columns:
+        """``{name: (steps, values, times)}``."""
+        return self._columns
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return sum(len(steps) for steps, _, _ in self._columns.values())
 
     def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [MetricPoint._make(row) for row in self._rows[index]]
-        return MetricPoint._make(self._rows[index])
+        if self._points is None:
+            self._points = list(self)
+        return self._points[index]
 
     def __iter__(self) -> Iterator[MetricPoint]:
-        return map(MetricPoint._make, self._rows)
-
-    def by_name(self) -> dict[str, tuple[list[int], list[float], list[float]]]:
-        """``{name: (steps, values, times)}``, names in the order they first appear."""
-        if not self._rows:
-            return {}
-        names, steps, values, times = zip(*self._rows)  # transposed in C: most batches hold one name
-        if len(set(names)) == 1:
-            return {names[0]: (list(steps), list(values), list(times))}
-        columns: dict[str, tuple[list[int], list[float], list[float]]] = {name: ([], [], []) for name in names}
-        for name, step, value, seconds in self._rows:
-            series = columns[name]
-            series[0].append(step)
-            series[1].append(value)
-            series[2].append(seconds)
-        return columns
+        for name, (steps, values, times) in self._columns.items():
+            for step, value, seconds in zip(steps, values, times):
+                yield MetricPoint(name, step, value, seconds)
 
 
 _EPOCH = datetime(1970, 1, 1)

@@ -95,8 +95,9 @@ class Run(ConfigContext):
         self.logger = experiment.logger
         self._stored_config = mask_secrets(config.values)
         self._about: dict = {"experiment": {"name": self.name, "mainfile": experiment.mainfile}, "host": {}}
-        self._metrics: deque[tuple[str, int, float, float]] = deque()  # thread-safe appends and pops
+        self._metrics: dict[str, tuple[deque, deque, deque]] = {}  # steps, values, times by name
         self._steps: dict[str, int] = {}
+        self._logged = 0
         self._artifacts: list[str] = []
         self._resources: list[tuple[str, str]] = []
         self._lock = threading.RLock()  # observers get one call at a time
@@ -124,8 +125,12 @@ class Run(ConfigContext):
         self._steps[name] = step
         if not self.observers:
             return
-        self._metrics.append((name, step, float(value), time.time()))
-        if len(self._metrics) == FLUSH_METRICS_AT and self._heartbeat is not None:
+        queues = self._metrics.get(name) or self._metrics.setdefault(name, (deque(), deque(), deque()))
+        queues[0].append(step)  # deques: appended here, emptied by the heartbeat thread, no lock
+        queues[1].append(float(value))
+        queues[2].append(time.time())  # last: what the times queue holds, the others hold too
+        self._logged += 1
+        if self._logged % FLUSH_METRICS_AT == 0 and self._heartbeat is not None:
             self._heartbeat.wake()  # once per batch: waking costs a lock
 
     def add_artifact(self, path: str | os.PathLike, name: str | None = None) -> None:
@@ -246,10 +251,14 @@ class Run(ConfigContext):
         text = self._output.take(final) if self._output is not None else ""
         if text:
             self._emit("log_output", self.id, text)
-        waiting = self._metrics
-        rows = [waiting.popleft() for _ in range(len(waiting))]  # only what is there now: appends go on
-        if rows:
-            self._emit("log_metrics", self.id, MetricBatch(rows))
+        columns = {}
+        for name, (steps, values, times) in list(self._metrics.items()):
+            count = len(times)  # only what is there now: appends go on
+            if count:
+                columns[name] = ([steps.popleft() for _ in range(count)], [values.popleft() for _ in range(count)],
+                                 [times.popleft() for _ in range(count)])
+        if columns:
+            self._emit("log_metrics", self.id, MetricBatch(columns))
 
     def _start_observers(self) -> None:
         with self._lock:
