@@ -38,6 +38,8 @@ test: $(STAMP) $(MLFLOW_STAMP) postgresql
 
 bench: $(STAMP)
 	$(PY) bench/cli_latency.py
+	$(PY) bench/resolve_scaling.py
+	$(PY) bench/metrics_logging.py
 
 clean:
 	rm -rf $(VENV) $(MLFLOW_VENV) runs
