@@ -26,7 +26,8 @@ $(MLFLOW_STAMP): constraints/dev.txt
 demo: $(STAMP)
 	cd examples && ../$(PY) quickstart.py print_config
 	cd examples && ../$(PY) quickstart.py with hidden=64 -F ../runs -c "make demo"
-	@echo "The run is recorded in runs/<id>/: run.json (status, times, result) and config.json."
+	@echo "The run is recorded in runs/<id>/: run.json (status, times, code, host, result), config.json,"
+	@echo "cout.txt (what it printed), metrics.json and info.json; see docs/runs.md."
 	@echo "Try: cd examples && ../$(PY) quickstart.py --help"
 
 # The SQL tests start a private server from Debian's PostgreSQL package.

@@ -118,7 +118,7 @@ class Run(ConfigContext):
         """Record ``value`` of the metric ``name`` at ``step`` (default: the metric's last step + 1).
 
         Cheap enough for every training step: the value is kept in memory and sent to the
-        observers at the next heartbeat.
+        observers at the next heartbeat. An unobserved run (``-u``) keeps nothing.
         """
         if step is None:
             step = self._steps.get(name, -1) + 1
