@@ -263,6 +263,10 @@ def test_id_names_the_run_folder(run_experiment, tmp_path):
     assert run_ids(runs) == ["42"]
     assert read_json(runs / "42" / "run.json")["status"] == "COMPLETED"
     assert read_json(runs / "42" / "config.json")["hidden"] == 128
+    again = run_experiment("-F", "runs", "-i", "42")
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    assert again.stderr == "error: run id '42' is taken in 'runs'; choose another or leave -i out\n"
+    assert read_json(runs / "42" / "run.json")["status"] == "COMPLETED" and run_ids(runs) == ["42"]
 
 
 # -- built-in commands -------------------------------------------------------------------

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from ba3l.config import write_text_atomic
+from ba3l.config import UsageError, write_text_atomic
 from ba3l.run import MetricBatch, MetricPoint, RunObserver, RunRecord, metric_time
 
 METRICS_LOG = "metrics.jsonl"
@@ -42,6 +42,15 @@ class FileStorageObserver(RunObserver):
     def __init__(self, directory: str | os.PathLike):
         self.directory = os.fspath(directory)
         self._runs: dict[Any, _RunFolder] = {}  # by run id: one observer may record several runs at once
+
+    def check_id(self, run_id: Any) -> None:
+        """Refuse an id asked for (``-i``) that a run here already has: no record is overwritten.
+
+        Raises:
+            UsageError: the folder ``<dir>/<run_id>`` exists.
+        """
+        if self.directory and os.path.exists(os.path.join(self.directory, str(run_id))):
+            raise UsageError(f"run id '{run_id}' is taken in '{self.directory}'; choose another or leave -i out")
 
     def run_dir(self, run_id: Any) -> str:
         """The folder of the run ``run_id`` that this observer is recording."""

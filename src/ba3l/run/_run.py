@@ -307,6 +307,10 @@ def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
         "comment": options.comment or "",
         "argv": mask_secrets(list(sys.argv)),
     }
+    if options.id is not None:  # before anything is recorded: an id asked for must be free everywhere
+        for observer in observers:
+            if hasattr(observer, "check_id"):
+                observer.check_id(options.id)
     interval = float(options.heartbeat) if options.heartbeat else DEFAULT_HEARTBEAT
     run = Run(experiment, command, config, observers, meta, options.id, options.name, interval)
     if options.queue:
