@@ -1,0 +1,92 @@
+"""Checkpoint files: numbered, links to the latest and the best moved in one step, old ones
+pruned, and a kill during a save never leaves a broken latest."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ba3l.train._checkpoints import CheckpointFolder
+
+
+def writer(text: str):
+    return lambda path: Path(path).write_text(text, encoding="utf-8")
+
+
+def test_latest_and_best_follow_the_saves(tmp_path):
+    folder = CheckpointFolder(tmp_path / "checkpoints", keep_last=2)
+    for step, loss, accuracy in ((10, 0.9, 0.5), (20, 0.4, 0.7), (30, 0.6, 0.8), (40, 0.5, 0.6)):
+        folder.save(step, writer(f"weights {step}"), {"val_loss": loss, "acc": accuracy},
+                    {"val_loss": "min", "acc": "max"})
+    assert Path(folder.latest()).read_text() == "weights 40"
+    assert Path(folder.best("val_loss")).read_text() == "weights 20"
+    assert Path(folder.best("acc")).read_text() == "weights 30"
+    assert folder.best("nothing") is None
+    names = sorted(os.listdir(tmp_path / "checkpoints"))
+    assert names == ["checkpoints.json", "ckpt_20.ckpt", "ckpt_30.ckpt", "ckpt_40.ckpt", "ckpt_best_acc.ckpt",
+                     "ckpt_best_val_loss.ckpt", "ckpt_latest.ckpt"]  # 10 pruned; 20 kept as the best
+    assert os.readlink(tmp_path / "checkpoints" / "ckpt_latest.ckpt") == "ckpt_40.ckpt"  # relative
+    pointer = json.loads((tmp_path / "checkpoints" / "checkpoints.json").read_text())
+    assert pointer["latest"] == "ckpt_40.ckpt" and pointer["best"]["val_loss"]["value"] == 0.4
+
+
+def test_without_symlinks_the_pointer_file_says_where(tmp_path, monkeypatch):
+    def no_symlinks(*args, **kwargs):
+        raise OSError("operation not permitted")
+
+    monkeypatch.setattr(os, "symlink", no_symlinks)
+    folder = CheckpointFolder(tmp_path, keep_last=None)
+    folder.save(1, writer("one"), {"loss": 1.0}, {"loss": "min"})
+    folder.save(2, writer("two"), {"loss": 2.0}, {"loss": "min"})
+    assert Path(folder.latest()).read_text() == "two" and Path(folder.best("loss")).read_text() == "one"
+    assert not any(name.endswith(".tmp") for name in os.listdir(tmp_path))
+
+
+def test_an_empty_folder_has_no_checkpoint(tmp_path):
+    assert CheckpointFolder(tmp_path / "none").latest() is None
+
+
+def test_bad_settings_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="keep_last"):
+        CheckpointFolder(tmp_path, keep_last=0)
+    with pytest.raises(ValueError, match="'min' or 'max'"):
+        CheckpointFolder(tmp_path).save(1, writer("x"), {"loss": 1.0}, {"loss": "lowest"})
+
+
+SAVER = '''\
+import sys, time
+from ba3l.train._checkpoints import CheckpointFolder
+
+def slow_write(path):
+    with open(path, "w") as file:
+        for _ in range(10_000):
+            file.write("x" * 1000)
+            file.flush()
+            time.sleep(0.001)
+
+folder = CheckpointFolder(sys.argv[1])
+folder.save(1, lambda path: open(path, "w").write("complete"))
+print("saved", flush=True)
+folder.save(2, slow_write)
+'''
+
+
+def test_a_kill_during_a_save_leaves_latest_at_the_last_complete_checkpoint(tmp_path):
+    process = subprocess.Popen([sys.executable, "-c", SAVER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "saved\n"
+    time.sleep(0.3)  # well inside the slow save
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    folder = CheckpointFolder(tmp_path)
+    assert Path(folder.latest()).read_text() == "complete"
+    assert not (tmp_path / "ckpt_2.ckpt").exists()
+    folder.save(3, writer("three"))  # the next save clears what the kill left
+    assert not any(name.endswith(".tmp") for name in os.listdir(tmp_path))
+    assert Path(folder.latest()).read_text() == "three"
