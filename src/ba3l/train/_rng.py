@@ -1,0 +1,49 @@
+"""The state of every random generator a training run draws from, to put in a checkpoint.
+
+Exact resume means that the run continues with the very numbers it would have drawn:
+Python's ``random``, numpy's global generator and torch's (CPU, and every CUDA device
+when there is one) are saved with each checkpoint and restored on resume. Only modules
+already imported are looked at; nothing is imported to save or restore a state.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from typing import Any
+
+
+def rng_states() -> dict[str, Any]:
+    """The states of ``random``, and of numpy's and torch's global generators when imported."""
+    states: dict[str, Any] = {"python": random.getstate()}
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        states["numpy"] = numpy.random.get_state()
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        states["torch"] = torch.get_rng_state()
+        if torch.cuda.is_available():
+            states["torch_cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_rng_states(states: dict[str, Any]) -> None:
+    """Put back what :func:`rng_states` saved (a generator saved but not imported now is imported)."""
+    if "python" in states:
+        random.setstate(_as_python_state(states["python"]))
+    if "numpy" in states:
+        import numpy
+
+        numpy.random.set_state(states["numpy"])
+    if "torch" in states:
+        import torch
+
+        torch.set_rng_state(states["torch"])
+        if "torch_cuda" in states and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(states["torch_cuda"])
+
+
+def _as_python_state(state: Any) -> tuple:
+    """``random.getstate()``'s tuple, also after a checkpoint turned its inner tuple into a list."""
+    version, internal, gauss = state
+    return version, tuple(internal), gauss
