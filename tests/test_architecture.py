@@ -15,10 +15,12 @@ LAYERS = ["config", "experiment", "run", "observers", "train", "cli"]
 HEAVY = ["torch", "lightning", "numpy", "sqlalchemy", "mlflow", "yaml"]
 
 # Deferred imports that cross to a later layer, each taken only at one moment:
-# a run starts (experiment -> run), an observer option is used (run -> observers).
+# a run starts (experiment -> run), an observer option is used (run -> observers),
+# a script declares or builds its trainer (experiment -> train).
 ALLOWED_UPWARD = {
     ("experiment", "run"),
     ("run", "observers"),
+    ("experiment", "train"),
 }
 
 

@@ -84,6 +84,29 @@ class Experiment(Ingredient):
         """Ba3l's model ingredients: ``ex.models.net`` is made when first used."""
         return self._group("models")
 
+    @property
+    def trainer(self) -> Ingredient:
+        """Lightning's Trainer as config: every argument under ``trainer.*``. Write ``ex.trainer``
+        once at the top of a script that trains, so the config has it; ``get_trainer`` builds it."""
+        for child in self.ingredients:
+            if child.path == "trainer":
+                return child
+        from ba3l.train import trainer_ingredient  # the seam to the training layer, taken by scripts that train
+
+        ingredient = trainer_ingredient()
+        self.ingredients.append(ingredient)
+        return ingredient
+
+    def get_trainer(self, **overrides: Any) -> Any:
+        """A ``lightning.pytorch.Trainer`` built from the run's ``trainer.*`` config; ``overrides`` win.
+
+        Unless the config sets them, the trainer writes into the run's storage dir, logs to
+        TensorBoard there and to the run, and redraws its progress bar by time (see ``ba3l.train``).
+        """
+        from ba3l.train import build_trainer
+
+        return build_trainer(self, overrides)
+
     def _group(self, name: str) -> IngredientGroup:
         for child in self.ingredients:
             if child.path == name:

@@ -1,0 +1,86 @@
+"""The Lightning Trainer as config: every argument under trainer.*, built in a run with ba3l's
+defaults (storage dir, TensorBoard, metrics forwarded to the run, a progress bar by time)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import lightning.pytorch as pl
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from ba3l import Experiment, invoke
+from ba3l.config import ConfigError
+from ba3l.observers import StorageDirObserver
+
+
+class Tiny(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(4, 1)
+
+    def training_step(self, batch, batch_index):
+        x, y = batch
+        loss = torch.nn.functional.mse_loss(self.layer(x), y)
+        self.log("train_loss", loss)
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def data() -> DataLoader:
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 4, generator=generator)
+    return DataLoader(TensorDataset(x, x.sum(dim=1, keepdim=True)), batch_size=8)
+
+
+def build(tmp_path: Path) -> Experiment:
+    ex = Experiment("fit")
+    ex.trainer  # noqa: B018 - declares trainer.* in the config
+    ex.observers.append(StorageDirObserver(root=tmp_path / "storage"))
+
+    @ex.main
+    def main(_run):
+        trainer = ex.get_trainer(enable_model_summary=False)
+        trainer.fit(Tiny(), data())
+        return {"root": trainer.default_root_dir, "steps": trainer.global_step,
+                "bar": type(trainer.progress_bar_callback).__name__}
+
+    return ex
+
+
+def test_every_trainer_argument_is_config_and_changes_from_the_command_line(tmp_path):
+    ex = build(tmp_path)
+    printed = invoke(ex, "print_config with trainer.max_epochs=2")
+    assert "max_epochs = 2" in printed.stdout and "accelerator = 'auto'" in printed.stdout
+    result = invoke(ex, "with trainer.max_epochs=2 trainer.log_every_n_steps=1 trainer.accelerator=cpu")
+    assert result.exit_code == 0, result.stderr
+    run = result.run
+    storage = tmp_path / "storage" / "fit" / "1"
+    assert run.result == {"root": str(storage), "steps": 16, "bar": "TimedProgressBar"}
+    assert (storage / "tensorboard").is_dir() and any((storage / "tensorboard").rglob("events.out.tfevents*"))
+    metrics = json.loads((storage / "runs" / "1" / "metrics.json").read_text())
+    assert metrics["train_loss"]["steps"] == list(range(16))  # every logged value reached the run
+    assert json.loads((storage / "config.json").read_text())["trainer"]["max_epochs"] == 2
+
+
+def test_a_wrong_trainer_value_is_bad_input(tmp_path):
+    result = invoke(build(tmp_path), "with trainer.max_epochs=many")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: config entry 'trainer.max_epochs' (command line): expected ")
+
+
+def test_get_trainer_needs_a_declared_trainer_and_a_run(tmp_path):
+    ex = Experiment("undeclared")
+
+    @ex.main
+    def main():
+        return ex.get_trainer()
+
+    with pytest.raises(ConfigError, match="write `ex.trainer` once"):
+        ex.run()
+    with pytest.raises(ConfigError, match="inside a run"):
+        build(tmp_path).get_trainer()
