@@ -30,7 +30,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", ROOT / "docs" / "config.md", ROOT / "docs" / "migrating.md", ROOT / "docs" / "runs.md"]
+DOCS = [ROOT / "README.md", ROOT / "docs" / "config.md", ROOT / "docs" / "migrating.md", ROOT / "docs" / "runs.md",
+        ROOT / "docs" / "training.md"]
 TIMEOUT = 60
 
 _FENCE = re.compile(r"^```(\w*)\s*$")
