@@ -16,10 +16,19 @@ def draws() -> tuple:
 def test_restored_generators_draw_the_same_numbers_again():
     random.seed(1), numpy.random.seed(2), torch.manual_seed(3)
     draws()
-    saved = pickle.loads(pickle.dumps(rng_states()))  # as a checkpoint stores them
+    saved = pickle.loads(pickle.dumps(rng_states()))
     expected = [draws() for _ in range(3)]
     set_rng_states(saved)
     assert [draws() for _ in range(3)] == expected
+
+
+def test_the_states_load_with_weights_only(tmp_path):
+    numpy.random.seed(4)
+    torch.save({"states": rng_states()}, tmp_path / "states.pt")
+    loaded = torch.load(tmp_path / "states.pt", weights_only=True)["states"]
+    expected = draws()
+    set_rng_states(loaded)
+    assert draws() == expected
 
 
 def test_a_python_state_with_a_list_inside_is_put_back():

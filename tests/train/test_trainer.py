@@ -84,3 +84,19 @@ def test_get_trainer_needs_a_declared_trainer_and_a_run(tmp_path):
         ex.run()
     with pytest.raises(ConfigError, match="inside a run"):
         build(tmp_path).get_trainer()
+
+
+def test_checkpoints_go_to_the_storage_dir_with_latest_and_best_links(tmp_path):
+    ex = build(tmp_path)
+    result = invoke(ex, "with trainer.max_epochs=3 trainer.accelerator=cpu trainer.monitor=train_loss "
+                        "trainer.keep_last=1")
+    assert result.exit_code == 0, result.stderr
+    folder = tmp_path / "storage" / "fit" / "1" / "checkpoints"
+    assert (folder / "ckpt_latest.ckpt").resolve().name == "ckpt_24.ckpt"
+    assert (folder / "ckpt_best_train_loss.ckpt").exists()
+    import numpy  # noqa: F401 - its generator's state is saved too
+
+    saved = torch.load(folder / "ckpt_latest.ckpt", weights_only=True)
+    assert saved["global_step"] == 24 and "python" in saved["ba3l_rng_states"]
+    assert len(list(folder.glob("ckpt_[0-9]*.ckpt"))) <= 2  # the newest, and the best if it is older
+    assert not (tmp_path / "storage" / "fit" / "1" / "tensorboard" / "checkpoints").exists()  # no second copy

@@ -14,11 +14,14 @@ from typing import Any
 
 
 def rng_states() -> dict[str, Any]:
-    """The states of ``random``, and of numpy's and torch's global generators when imported."""
+    """The states of ``random``, and of numpy's and torch's global generators when imported, as
+    plain numbers and tensors (what ``torch.load(weights_only=True)`` accepts)."""
     states: dict[str, Any] = {"python": random.getstate()}
     numpy = sys.modules.get("numpy")
     if numpy is not None:
-        states["numpy"] = numpy.random.get_state()
+        kind, keys, position, has_gauss, gauss = numpy.random.get_state()
+        # plain numbers: a checkpoint holding them loads with torch.load(weights_only=True)
+        states["numpy"] = [kind, keys.tolist(), int(position), int(has_gauss), float(gauss)]
     torch = sys.modules.get("torch")
     if torch is not None:
         states["torch"] = torch.get_rng_state()
@@ -34,7 +37,8 @@ def set_rng_states(states: dict[str, Any]) -> None:
     if "numpy" in states:
         import numpy
 
-        numpy.random.set_state(states["numpy"])
+        kind, keys, position, has_gauss, gauss = states["numpy"]
+        numpy.random.set_state((kind, numpy.asarray(keys, dtype=numpy.uint32), position, has_gauss, gauss))
     if "torch" in states:
         import torch
 

@@ -7,7 +7,11 @@ config leaves at Lightning's defaults, ba3l fills when the trainer is built in a
 * ``default_root_dir``: the run's storage dir (``StorageDirObserver``), else its record's folder;
 * ``logger``: TensorBoard into ``<root>/tensorboard``, and every logged metric forwarded to
   the run (``_run.log_scalar``), so the run's observers get it;
-* the progress bar redraws at most a few times a second rather than at every step.
+* the progress bar redraws at most a few times a second rather than at every step;
+* checkpoints go to ``<root>/checkpoints/ckpt_<global_step>.ckpt`` with ``ckpt_latest.ckpt``
+  and ``ckpt_best_<monitor>.ckpt`` links (:class:`~ba3l.train.CheckpointFolder`), every
+  ``trainer.checkpoint_every`` epochs, the ``trainer.keep_last`` newest kept, each with
+  the random generators' states. These three entries are ba3l's, not Lightning's.
 
 Lightning is imported when the trainer is built (or its signature first read), never
 when the script is merely imported.
@@ -30,10 +34,19 @@ PATH = "trainer"
 REDRAW_SECONDS = 0.5
 
 
+CHECKPOINT_ENTRIES = {
+    "checkpoint_every": 1,  # epochs between checkpoints
+    "keep_last": 3,  # newest checkpoints kept (the best ones are kept too); None keeps all
+    "monitor": None,  # a logged metric: ckpt_best_<monitor>.ckpt follows its best value
+    "monitor_mode": "min",  # 'min' or 'max': which value of the monitored metric is best
+}
+
+
 def trainer_ingredient() -> Ingredient:
-    """The ``trainer`` ingredient: Lightning's Trainer captured with all its arguments as config."""
+    """The ``trainer`` ingredient: Lightning's Trainer captured with all its arguments as config,
+    and ba3l's checkpoint entries beside them."""
     ingredient = Ingredient(PATH)
-    ingredient.command(TRAINER, unobserved=True)
+    ingredient.command(TRAINER, unobserved=True, **CHECKPOINT_ENTRIES)
     return ingredient
 
 
@@ -57,8 +70,14 @@ def build_trainer(experiment: Experiment, overrides: dict[str, Any]) -> Any:
         filled["default_root_dir"] = root
     if config.get("logger") in (None, True):
         filled["logger"] = _loggers(root, context)
+    callbacks = []
     if config.get("enable_progress_bar") in (None, True) and config.get("callbacks") is None:
-        filled["callbacks"] = [_timed_progress_bar()]
+        callbacks.append(_timed_progress_bar())
+    if config.get("enable_checkpointing") in (None, True):
+        callbacks.append(_checkpoints(os.path.join(root, "checkpoints"), config))
+        filled["enable_checkpointing"] = False  # Lightning's own ModelCheckpoint would save a second time
+    if callbacks:
+        filled["callbacks"] = callbacks
     return declared.commands["Trainer"].captured(**{**filled, **overrides})
 
 
@@ -93,6 +112,31 @@ def _run_logger(run: Any) -> Any:
                     run.log_scalar(name, float(value), step)
 
     return RunLogger()
+
+
+def _checkpoints(folder: str, config: dict) -> Any:
+    """A callback that saves into a :class:`CheckpointFolder` at the end of every
+    ``checkpoint_every`` epochs, with the random generators' states in the checkpoint."""
+    from lightning.pytorch.callbacks import Callback
+
+    from ._checkpoints import CheckpointFolder
+    from ._rng import rng_states
+
+    checkpoints = CheckpointFolder(folder, config.get("keep_last", 3))
+    every = max(1, int(config.get("checkpoint_every") or 1))
+    monitor, mode = config.get("monitor"), config.get("monitor_mode", "min")
+
+    class SaveCheckpoints(Callback):
+        def on_train_epoch_end(self, trainer: Any, module: Any) -> None:
+            if (trainer.current_epoch + 1) % every or not trainer.is_global_zero:
+                return
+            metrics = {name: float(value) for name, value in trainer.callback_metrics.items() if value.numel() == 1}
+            checkpoints.save(trainer.global_step, trainer.save_checkpoint, metrics, {monitor: mode} if monitor else {})
+
+        def on_save_checkpoint(self, trainer: Any, module: Any, checkpoint: dict) -> None:
+            checkpoint["ba3l_rng_states"] = rng_states()
+
+    return SaveCheckpoints()
 
 
 def _timed_progress_bar() -> Any:
