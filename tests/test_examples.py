@@ -1,15 +1,18 @@
 """The examples run as the docs and the demo show them."""
 
 import json
+import os
 import subprocess
+import time
 import sys
 from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], cwd=EXAMPLES, capture_output=True, text=True, timeout=120)
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=EXAMPLES, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
 
 
 def test_quickstart_prints_its_config_and_runs():
@@ -64,3 +67,25 @@ def test_ba3l_style_reference_set_from_the_command_line_is_refused_when_unknown(
     assert refused.returncode == 2 and refused.stderr.startswith(
         "error: config entry 'datasets.val.dataset' refers to the unknown command '/datasets.blob'"
     )
+
+
+def test_digits_trains_to_95_percent_within_a_minute_and_keeps_everything_in_its_storage_dir(tmp_path):
+    started = time.monotonic()
+    ran = run("digits.py", env={"BA3L_STORAGE_ROOT": str(tmp_path)})
+    elapsed = time.monotonic() - started
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    accuracy = float(ran.stdout.split("test accuracy: ")[1].split()[0])
+    assert accuracy >= 0.95 and elapsed < 60
+    storage = tmp_path / "digits" / "1"
+    assert json.loads((storage / "config.json").read_text())["trainer"]["max_epochs"] == 20
+    assert (storage / "checkpoints" / "ckpt_latest.ckpt").exists() and (storage / "checkpoints" / "ckpt_best_val_acc.ckpt").exists()
+    assert any((storage / "tensorboard").rglob("events.out.tfevents*"))
+    metrics = json.loads((storage / "runs" / "1" / "metrics.json").read_text())
+    assert {"train_loss", "val_acc", "test_acc"} <= set(metrics)
+
+
+def test_digits_prints_its_config_with_the_trainer(tmp_path):
+    shown = run("digits.py", "print_config", "with", "big", env={"BA3L_STORAGE_ROOT": str(tmp_path)})
+    assert shown.returncode == 0, shown.stderr
+    assert "hidden = 512" in shown.stdout and "max_epochs = 20" in shown.stdout and "monitor = 'val_acc'" in shown.stdout
+    assert not tmp_path.joinpath("digits").exists()  # no storage dir for print_config

@@ -30,7 +30,8 @@ def experiment_sources(mainfile: str | None, base_dir: str | None = None) -> tup
     files = {os.path.abspath(mainfile)}
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
-        if path and path.endswith(".py") and _is_local(os.path.abspath(path), base):
+        # some libraries give modules a made-up relative __file__ (torch's _classes): only real files count
+        if path and path.endswith(".py") and os.path.isabs(path) and _is_local(path, base) and os.path.isfile(path):
             files.add(os.path.abspath(path))
     return tuple(SourceFile(os.path.relpath(p, base), _md5(p)) for p in sorted(files))
 
