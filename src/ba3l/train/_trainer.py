@@ -131,7 +131,8 @@ def _checkpoints(folder: str, config: dict) -> Any:
             if (trainer.current_epoch + 1) % every or not trainer.is_global_zero:
                 return
             metrics = {name: float(value) for name, value in trainer.callback_metrics.items() if value.numel() == 1}
-            checkpoints.save(trainer.global_step, trainer.save_checkpoint, metrics, {monitor: mode} if monitor else {})
+            checkpoints.save(trainer.global_step, lambda path: trainer.save_checkpoint(path, weights_only=False),
+                             metrics, {monitor: mode} if monitor else {})  # the whole state: resume needs it
 
         def on_save_checkpoint(self, trainer: Any, module: Any, checkpoint: dict) -> None:
             checkpoint["ba3l_rng_states"] = rng_states()
