@@ -4,6 +4,10 @@ defaults (storage dir, TensorBoard, metrics forwarded to the run, a progress bar
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -100,3 +104,56 @@ def test_checkpoints_go_to_the_storage_dir_with_latest_and_best_links(tmp_path):
     assert saved["global_step"] == 24 and "python" in saved["ba3l_rng_states"]
     assert len(list(folder.glob("ckpt_[0-9]*.ckpt"))) <= 2  # the newest, and the best if it is older
     assert not (tmp_path / "storage" / "fit" / "1" / "tensorboard" / "checkpoints").exists()  # no second copy
+
+
+PREEMPTED = '''\
+import time
+import lightning.pytorch as pl
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+from ba3l import Experiment
+from ba3l.observers import StorageDirObserver
+
+ex = Experiment("preempted")
+ex.trainer
+ex.observers.append(StorageDirObserver())
+
+
+class Slow(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(4, 1)
+
+    def training_step(self, batch, batch_index):
+        if self.global_step == 5:
+            print("step 5", flush=True)
+        time.sleep(0.05)
+        x, y = batch
+        return torch.nn.functional.mse_loss(self.layer(x), y)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+@ex.automain
+def main():
+    x = torch.randn(4000, 4)
+    ex.get_trainer(max_epochs=1, accelerator="cpu", enable_progress_bar=False, enable_model_summary=False).fit(
+        Slow(), DataLoader(TensorDataset(x, x.sum(dim=1, keepdim=True)), batch_size=4))
+'''
+
+
+@pytest.mark.parametrize("signum", [signal.SIGUSR1, signal.SIGTERM])
+def test_a_preempted_run_saves_a_checkpoint_and_ends_interrupted(tmp_path, signum):
+    (tmp_path / "preempted.py").write_text(PREEMPTED, encoding="utf-8")
+    env = {**os.environ, "BA3L_STORAGE_ROOT": str(tmp_path / "storage")}
+    process = subprocess.Popen([sys.executable, "preempted.py"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "step 5\n"
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 128 + signum, stderr[-2000:]
+    storage = tmp_path / "storage" / "preempted" / "1"
+    assert json.loads((storage / "runs" / "1" / "run.json").read_text())["status"] == "INTERRUPTED"
+    saved = torch.load(storage / "checkpoints" / "ckpt_latest.ckpt", weights_only=True)
+    assert saved["global_step"] >= 5

@@ -1,9 +1,11 @@
-"""SIGTERM during a run: the run is recorded as INTERRUPTED, not left RUNNING.
+"""SIGTERM and SIGUSR1 during a run: the run is recorded as INTERRUPTED, not left RUNNING.
 
-Python dies on SIGTERM without running any cleanup (sacred's runs stay RUNNING
-forever). While a run executes in the main thread, SIGTERM raises :class:`Terminated`
-there instead, so the run stops like on Ctrl-C: metrics flushed, status
-INTERRUPTED, observers told; the process then exits with 128 + 15.
+Python dies on these signals without running any cleanup (sacred's runs stay RUNNING
+forever). SIGTERM is what ``kill`` and schedulers send; SIGUSR1 is what SLURM sends
+ahead of a job's time limit (``--signal=USR1@90``). While a run executes in the main
+thread, either raises :class:`Terminated` there instead, so the run stops like on
+Ctrl-C: metrics flushed, status INTERRUPTED, observers told (a training run saves a
+checkpoint first, to resume from); the process then exits with 128 + the signal.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+
+STOPPING = (signal.SIGTERM, signal.SIGUSR1)
 
 
 class Terminated(SystemExit):
@@ -42,15 +47,17 @@ class SignalGuard:
 
 @contextmanager
 def terminate_gracefully() -> Iterator[SignalGuard]:
-    """Within the block, SIGTERM raises :class:`Terminated` (main thread only; elsewhere nothing changes)."""
+    """Within the block, SIGTERM and SIGUSR1 raise :class:`Terminated` (main thread only; elsewhere
+    nothing changes)."""
     guard = SignalGuard()
     if threading.current_thread() is not threading.main_thread():
         yield guard
         return
-    previous = signal.signal(signal.SIGTERM, guard.handle)
+    previous = {signum: signal.signal(signum, guard.handle) for signum in STOPPING}
     try:
         yield guard
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if guard.held is not None:
         raise Terminated(guard.held)

@@ -63,22 +63,22 @@ def build_trainer(experiment: Experiment, overrides: dict[str, Any]) -> Any:
     if declared is None:
         raise ConfigError("the experiment has no trainer config: write `ex.trainer` once at the top of the script, "
                           "so that trainer.* is part of its config")
-    config = context.values.get(PATH, {})
+    config = {**context.values.get(PATH, {}), **overrides}  # what the trainer gets: the call's arguments win
     root = getattr(context, "storage_dir", None) or getattr(context, "local_dir", None) or os.getcwd()
     filled: dict[str, Any] = {}
     if config.get("default_root_dir") is None:
         filled["default_root_dir"] = root
     if config.get("logger") in (None, True):
         filled["logger"] = _loggers(root, context)
-    callbacks = []
-    if config.get("enable_progress_bar") in (None, True) and config.get("callbacks") is None:
+    callbacks = list(config.get("callbacks") or [])
+    if config.get("enable_progress_bar") in (None, True) and not callbacks:
         callbacks.append(_timed_progress_bar())
     if config.get("enable_checkpointing") in (None, True):
         callbacks.append(_checkpoints(os.path.join(root, "checkpoints"), config))
         filled["enable_checkpointing"] = False  # Lightning's own ModelCheckpoint would save a second time
     if callbacks:
         filled["callbacks"] = callbacks
-    return declared.commands["Trainer"].captured(**{**filled, **overrides})
+    return declared.commands["Trainer"].captured(**{**overrides, **filled})
 
 
 def _loggers(root: str, context: Any) -> list[Any]:
@@ -119,6 +119,8 @@ def _checkpoints(folder: str, config: dict) -> Any:
     ``checkpoint_every`` epochs, with the random generators' states in the checkpoint."""
     from lightning.pytorch.callbacks import Callback
 
+    from ba3l.run import Terminated
+
     from ._checkpoints import CheckpointFolder
     from ._rng import rng_states
 
@@ -136,6 +138,10 @@ def _checkpoints(folder: str, config: dict) -> Any:
 
         def on_save_checkpoint(self, trainer: Any, module: Any, checkpoint: dict) -> None:
             checkpoint["ba3l_rng_states"] = rng_states()
+
+        def on_exception(self, trainer: Any, module: Any, exception: BaseException) -> None:
+            if isinstance(exception, Terminated) and trainer.is_global_zero:  # SIGTERM, or SLURM's SIGUSR1
+                checkpoints.save(trainer.global_step, lambda path: trainer.save_checkpoint(path, weights_only=False))
 
     return SaveCheckpoints()
 
