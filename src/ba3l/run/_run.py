@@ -170,9 +170,9 @@ class Run(ConfigContext):
     def execute(self) -> Any:
         """Run the command, tell the observers, and return its result (or re-raise).
 
-        Ctrl-C and SIGTERM stop the run as INTERRUPTED (SIGTERM then exits with 143);
-        anything the command raises makes it FAILED. Either way the metrics and output
-        logged so far reach the observers first.
+        Ctrl-C, SIGTERM and SIGUSR1 stop the run as INTERRUPTED (a signal then exits with
+        128 + its number); anything the command raises makes it FAILED. Either way the
+        metrics and output logged so far reach the observers first.
         """
         self.status = Status.RUNNING
         self.start_time = self.beat_time = _now()
