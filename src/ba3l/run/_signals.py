@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
-STOPPING = (signal.SIGTERM, signal.SIGUSR1)
+STOPPING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGUSR1") if hasattr(signal, name))  # no USR1 on Windows
 
 
 class Terminated(SystemExit):
