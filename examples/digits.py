@@ -57,6 +57,7 @@ class Classifier(pl.LightningModule):
 
     def __init__(self, hidden: int, layers: int, lr: float):
         super().__init__()
+        self.save_hyperparameters()  # the arguments go into each checkpoint: ba3l.train.load rebuilds from them
         sizes = [64] + [hidden] * layers
         blocks = [torch.nn.Sequential(torch.nn.Linear(a, b), torch.nn.ReLU()) for a, b in zip(sizes, sizes[1:])]
         self.net = torch.nn.Sequential(*blocks, torch.nn.Linear(sizes[-1], 10))
@@ -115,4 +116,5 @@ def main(_run):
     accuracy = trainer.test(model, test, verbose=False)[0]["test_acc"]
     print(f"test accuracy: {accuracy:.3f}")
     print(f"storage dir:   {_run.storage_dir} (config.json, checkpoints/, tensorboard/, runs/{_run.id}/)")
+    print(f"load it back:  ba3l.train.load({_run.storage_dir!r})")
     return {"test_acc": accuracy}

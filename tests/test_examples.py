@@ -82,6 +82,20 @@ def test_digits_trains_to_95_percent_within_a_minute_and_keeps_everything_in_its
     assert any((storage / "tensorboard").rglob("events.out.tfevents*"))
     metrics = json.loads((storage / "runs" / "1" / "metrics.json").read_text())
     assert {"train_loss", "val_acc", "test_acc"} <= set(metrics)
+    assert f"load it back:  ba3l.train.load({str(storage)!r})" in ran.stdout
+    check = (  # from another folder, without the script's run or its data loaders
+        "import ba3l.train, torch\n"
+        "from sklearn.datasets import load_digits\n"
+        f"model = ba3l.train.load({str(storage)!r})\n"
+        "digits = load_digits()\n"
+        "x = torch.tensor(digits.data, dtype=torch.float32) / 16\n"
+        "with torch.no_grad():\n"
+        "    print(model.training, float((model(x).argmax(1) == torch.tensor(digits.target)).float().mean()))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert loaded.returncode == 0, loaded.stderr[-2000:]
+    training, accuracy = loaded.stdout.split()
+    assert training == "False" and float(accuracy) >= 0.95
 
 
 def test_digits_prints_its_config_with_the_trainer(tmp_path):

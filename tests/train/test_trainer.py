@@ -157,3 +157,15 @@ def test_a_preempted_run_saves_a_checkpoint_and_ends_interrupted(tmp_path, signu
     assert json.loads((storage / "runs" / "1" / "run.json").read_text())["status"] == "INTERRUPTED"
     saved = torch.load(storage / "checkpoints" / "ckpt_latest.ckpt", weights_only=True)
     assert saved["global_step"] >= 5
+
+
+def test_load_refuses_a_folder_that_is_no_storage_dir_or_has_no_checkpoint(tmp_path):
+    from ba3l.train import load
+
+    with pytest.raises(ConfigError, match="is not a ba3l storage dir: it has no config.json"):
+        load(tmp_path)
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ConfigError, match="has no checkpoint yet"):
+        load(tmp_path)
+    with pytest.raises(ConfigError, match="no checkpoint file"):
+        load(tmp_path, checkpoint=str(tmp_path / "nothing.ckpt"))

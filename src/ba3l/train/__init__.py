@@ -6,6 +6,7 @@ base class, resume and loading a model back are to come (issue 5).
 """
 
 from ._checkpoints import CheckpointFolder as CheckpointFolder
+from ._load import load as load
 from ._rng import rng_states as rng_states
 from ._rng import set_rng_states as set_rng_states
 from ._trainer import build_trainer as build_trainer

@@ -121,7 +121,10 @@ def _checkpoints(folder: str, config: dict) -> Any:
 
     from ba3l.run import Terminated
 
+    from ba3l.config import factory_name
+
     from ._checkpoints import CheckpointFolder
+    from ._load import MODULE_KEY
     from ._rng import rng_states
 
     checkpoints = CheckpointFolder(folder, config.get("keep_last", 3))
@@ -138,6 +141,7 @@ def _checkpoints(folder: str, config: dict) -> Any:
 
         def on_save_checkpoint(self, trainer: Any, module: Any, checkpoint: dict) -> None:
             checkpoint["ba3l_rng_states"] = rng_states()
+            checkpoint[MODULE_KEY] = factory_name(type(module))  # what ba3l.train.load rebuilds
 
         def on_exception(self, trainer: Any, module: Any, exception: BaseException) -> None:
             if isinstance(exception, Terminated) and trainer.is_global_zero:  # SIGTERM, or SLURM's SIGUSR1
