@@ -29,6 +29,7 @@ demo: $(STAMP)
 	@echo "The run is recorded in runs/<id>/: run.json (status, times, code, host, result), config.json,"
 	@echo "cout.txt (what it printed), metrics.json and info.json; see docs/runs.md."
 	@echo "Try: cd examples && ../$(PY) quickstart.py --help"
+	cd examples && BA3L_STORAGE_ROOT=../storage ../$(PY) digits.py
 
 # The SQL tests start a private server from Debian's PostgreSQL package.
 postgresql:
