@@ -61,14 +61,14 @@ class StorageDirObserver(FileStorageObserver):
 
     def __init__(self, storage_dir: str | os.PathLike | None = None, *, name: str | None = None,
                  root: str | os.PathLike | None = None):
-        self.storage_dir = os.fspath(storage_dir) if storage_dir is not None else None
+        self.storage_dir = os.path.abspath(storage_dir) if storage_dir is not None else None
         self.name, self.root = name, root
         super().__init__(os.path.join(self.storage_dir, "runs") if self.storage_dir else "")
 
     def started(self, record: RunRecord) -> Any:
         if self.storage_dir is None:
-            self.storage_dir = get_new_storage_dir(self.name or record.experiment.get("name") or "experiment",
-                                                   self.root)
+            name = self.name or record.experiment.get("name") or "experiment"
+            self.storage_dir = os.path.abspath(get_new_storage_dir(name, self.root))  # usable from anywhere
             self.directory = os.path.join(self.storage_dir, "runs")
         config = os.path.join(self.storage_dir, "config.json")
         if not os.path.exists(config):  # a resume keeps the config of the first run
