@@ -88,14 +88,12 @@ class Experiment(Ingredient):
     def trainer(self) -> Ingredient:
         """Lightning's Trainer as config: every argument under ``trainer.*``. Write ``ex.trainer``
         once at the top of a script that trains, so the config has it; ``get_trainer`` builds it."""
-        for child in self.ingredients:
-            if child.path == "trainer":
-                return child
-        from ba3l.train import trainer_ingredient  # the seam to the training layer, taken by scripts that train
+        def make() -> Ingredient:
+            from ba3l.train import trainer_ingredient  # the seam to the training layer, taken by scripts that train
 
-        ingredient = trainer_ingredient()
-        self.ingredients.append(ingredient)
-        return ingredient
+            return trainer_ingredient()
+
+        return self.child("trainer", make)
 
     def get_trainer(self, **overrides: Any) -> Any:
         """A ``lightning.pytorch.Trainer`` built from the run's ``trainer.*`` config; ``overrides`` win.
@@ -108,12 +106,7 @@ class Experiment(Ingredient):
         return build_trainer(self, overrides)
 
     def _group(self, name: str) -> IngredientGroup:
-        for child in self.ingredients:
-            if child.path == name:
-                return child  # type: ignore[return-value]
-        group = IngredientGroup(name)
-        self.ingredients.append(group)
-        return group
+        return self.child(name, lambda: IngredientGroup(name))  # type: ignore[return-value]
 
     def get_dataloaders(self, markers: Mapping[str, Any] | None = None) -> Any:
         """Build the data loaders of ``ex.datasets`` whose config has all ``markers``

@@ -20,9 +20,4 @@ class IngredientGroup(Ingredient):
     def __getattr__(self, name: str) -> Ingredient:
         if name.startswith("_"):
             raise AttributeError(name)
-        for child in self.ingredients:
-            if child.path == name:
-                return child
-        child = Ingredient(name)
-        self.ingredients.append(child)
-        return child
+        return self.child(name, lambda: Ingredient(name))

@@ -181,6 +181,15 @@ class Ingredient:
         self.commands["iter"] = Command(self._register(captured), name="iter")
         return captured
 
+    def child(self, name: str, make: Callable[[], Ingredient] | None = None) -> Ingredient | None:
+        """The child ingredient called ``name``; when there is none, ``make()`` is added as it
+        (``None`` without ``make``). How ``ex.datasets``, ``ex.models`` and ``ex.trainer`` appear."""
+        found = next((child for child in self.ingredients if child.path == name), None)
+        if found is None and make is not None:
+            found = make()
+            self.ingredients.append(found)
+        return found
+
     def _register(self, captured: Captured) -> Captured:
         self.captured_functions.append(captured)
         return captured

@@ -168,7 +168,7 @@ class _RunFolder:
         write_text_atomic(os.path.join(self.path, "info.json"), _dumps(dict(record.info)))
 
     def append_metrics(self, points: Sequence[MetricPoint]) -> None:
-        columns = points.by_name() if isinstance(points, MetricBatch) else _columns(points)
+        columns = MetricBatch.of(points).by_name()
         lines = []
         for name, (steps, values, times) in columns.items():
             micros = _microseconds(times)
@@ -211,16 +211,6 @@ class _Series:
         self.steps: list[str] = []
         self.values: list[str] = []
         self.times = array("q")
-
-
-def _columns(points: Iterable[MetricPoint]) -> dict[str, tuple[list, list, list]]:
-    columns: dict[str, tuple[list, list, list]] = {}
-    for name, step, value, seconds in points:
-        series = columns.get(name) or columns.setdefault(name, ([], [], []))
-        series[0].append(step)
-        series[1].append(value)
-        series[2].append(seconds)
-    return columns
 
 
 def read_metrics_log(path: str) -> dict[str, dict[str, list]]:

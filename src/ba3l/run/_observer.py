@@ -15,7 +15,7 @@ call can be written down and replayed later (see ``ba3l.observers`` on spooling)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -47,6 +47,19 @@ class MetricBatch(Sequence[MetricPoint]):
     def __init__(self, columns: Columns):
         self._columns = columns
         self._points: list[MetricPoint] | None = None
+
+    @classmethod
+    def of(cls, points: Iterable[MetricPoint]) -> MetricBatch:
+        """A batch of ``points`` (already one, it is given back as it is)."""
+        if isinstance(points, MetricBatch):
+            return points
+        columns: Columns = {}
+        for name, step, value, seconds in points:
+            series = columns.get(name) or columns.setdefault(name, ([], [], []))
+            series[0].append(step)
+            series[1].append(value)
+            series[2].append(seconds)
+        return cls(columns)
 
     def by_name(self) -> Columns:
         """``{name: (steps, values, times)}``."""

@@ -59,7 +59,7 @@ def build_trainer(experiment: Experiment, overrides: dict[str, Any]) -> Any:
     context = active_context()
     if context is None:
         raise ConfigError("get_trainer() builds the trainer from a run's config: call it inside a run")
-    declared = next((child for child in experiment.ingredients if child.path == PATH), None)
+    declared = experiment.child(PATH)
     if declared is None:
         raise ConfigError("the experiment has no trainer config: write `ex.trainer` once at the top of the script, "
                           "so that trainer.* is part of its config")
