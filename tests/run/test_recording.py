@@ -21,6 +21,7 @@ import pytest
 from ba3l import Experiment, Options
 from ba3l.observers import FileStorageObserver
 from ba3l.observers._file_storage import is_stale, read_metrics_log
+from ba3l.run import MetricPoint, RunRecord
 
 
 def read(path: Path):
@@ -53,6 +54,20 @@ def test_metrics_are_appended_and_summarised_in_sacred_format(tmp_path):
     datetime.fromisoformat(metrics["loss"]["timestamps"][0])
     assert str(metrics["odd"]["values"][0]) == "nan"
     assert read_metrics_log(run_dir / "metrics.jsonl") == metrics
+
+
+def test_metrics_json_is_not_rewritten_at_every_heartbeat(tmp_path):
+    observer = FileStorageObserver(tmp_path)
+    record = RunRecord(experiment={"name": "beats"}, command="main", status="RUNNING", config={}, meta={})
+    run_id = observer.started(record)
+    record = record._replace(id=run_id)
+    for beat in range(5):
+        observer.log_metrics(run_id, [MetricPoint("loss", beat, 1.0 / (beat + 1), time.time())])
+        observer.heartbeat(record)
+        assert read(tmp_path / "1" / "metrics.json") == {}  # the log grows; the summary waits
+    assert len((tmp_path / "1" / "metrics.jsonl").read_text().splitlines()) == 5
+    observer.completed(record._replace(status="COMPLETED"))
+    assert read(tmp_path / "1" / "metrics.json")["loss"]["steps"] == [0, 1, 2, 3, 4]
 
 
 def test_a_line_cut_short_in_the_metrics_log_is_left_out(tmp_path):
@@ -237,13 +252,15 @@ def test_sigterm_interrupts_the_run_with_its_metrics_flushed(tmp_path):
     wait_for(lambda: run_json.exists())
     time.sleep(0.5)
     process.send_signal(signal.SIGTERM)
-    process.communicate(timeout=60)
+    stdout, _ = process.communicate(timeout=60)
     assert process.returncode == 128 + signal.SIGTERM
     record = read(run_json)
     assert record["status"] == "INTERRUPTED" and record["stop_time"]
+    reached = int(stdout.splitlines()[-1].split("/")[0])  # the last step the terminal saw (text mode: \r is \n)
     steps = read(tmp_path / "runs" / "1" / "metrics.json")["loss"]["steps"]
-    assert steps == list(range(len(steps))) and len(steps) > 5
-    assert log.read_text(encoding="utf-8").startswith("starting\n")
+    # every value logged before the signal was flushed (it may have come between print and log)
+    assert steps == list(range(len(steps))) and len(steps) in (reached - 1, reached) and reached > 5
+    assert log.read_text(encoding="utf-8") == f"starting\n{reached}/1000"
 
 
 def test_kill_9_leaves_a_record_whose_heartbeat_goes_stale(tmp_path):
