@@ -34,6 +34,7 @@ from ._context import activated, active_context
 from ._groups import IngredientGroup
 from ._ingredient import Command, Ingredient
 from ._mounts import command_table, list_mounts
+from ._resume import resume_entry, resume_key_request
 
 if TYPE_CHECKING:
     from ba3l.run import Run
@@ -87,10 +88,12 @@ class Experiment(Ingredient):
     @property
     def trainer(self) -> Ingredient:
         """Lightning's Trainer as config: every argument under ``trainer.*``. Write ``ex.trainer``
-        once at the top of a script that trains, so the config has it; ``get_trainer`` builds it."""
+        once at the top of a script that trains, so the config has it; ``get_trainer`` builds it.
+        It also declares ``resume`` (a storage dir, ``auto``, or ``None``)."""
         def make() -> Ingredient:
             from ba3l.train import trainer_ingredient  # the seam to the training layer, taken by scripts that train
 
+            self.config_sources.append(resume_entry())
             return trainer_ingredient()
 
         return self.child("trainer", make)
@@ -195,9 +198,8 @@ class Experiment(Ingredient):
         """
         options = options or Options()
         name = command_name or self.default_command
-        request = _request(config_updates, named_configs, name or "", options.force)
-        config = self.resolve_config(request)
-        return self.start(self.find_command(name, config), config, options, request)
+        request, config = self.resolve_resuming(_request(config_updates, named_configs, name or "", options.force))
+        return self.start(self.find_command(request.command or None, config), config, options, request)
 
     @contextmanager
     def configured(
@@ -226,6 +228,16 @@ class Experiment(Ingredient):
         ``ex.resolve_config(ConfigRequest(named_configs=("big",))).values``.
         """
         return resolve(self, request)
+
+    def resolve_resuming(self, request: ConfigRequest) -> tuple[ConfigRequest, ResolvedConfig]:
+        """Like :meth:`resolve_config`, and when the config's ``resume`` names a storage dir (or
+        is ``auto`` and one is found), the request and config that go on with it: its stored
+        config under the request's updates (see ``python ex.py resume``)."""
+        config = self.resolve_config(request)
+        continued = resume_key_request(self, config.values, request)
+        if continued is None:
+            return request, config
+        return continued, self.resolve_config(continued)
 
     def find_command(self, name: str | None, config: ResolvedConfig | None = None) -> Command:
         """The command called ``name`` (dotted for ingredients' commands), bound to its mount.

@@ -17,6 +17,7 @@ from ._builtins import BUILTINS
 from ._commandline import CommandLine, Options, parse_command_line
 from ._help import help_text
 from ._mounts import list_mounts, named_config_table
+from ._resume import RESUME, resume_command_request
 
 if TYPE_CHECKING:
     from ba3l.run import Run
@@ -58,10 +59,13 @@ def _dispatch(ex: Experiment, line: CommandLine) -> Run | None:
         _warn(ex, config.warnings)
         BUILTINS[name](ex, config, line.arguments, line.options)
         return None
-    config = ex.resolve_config(request)
-    command = ex.find_command(name, config)  # after resolving: the config decides which dynamic ingredients exist
-    if line.arguments:
-        raise UsageError(f"command '{name}' takes no arguments, got '{line.arguments[0]}'; updates go after 'with'")
+    arguments = line.arguments
+    if name == RESUME and RESUME not in ex.commands:
+        request, arguments = resume_command_request(ex, arguments, request), ()
+    if arguments:
+        raise UsageError(f"command '{name}' takes no arguments, got '{arguments[0]}'; updates go after 'with'")
+    request, config = ex.resolve_resuming(request)
+    command = ex.find_command(request.command or None, config)  # after resolving: the config decides which dynamic ingredients exist
     _warn(ex, config.warnings)
     if line.options.print_config:
         print(format_config(config, color=sys.stdout.isatty(), provenance=line.options.provenance))

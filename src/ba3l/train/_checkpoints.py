@@ -135,6 +135,12 @@ class CheckpointFolder:
                 os.unlink(os.path.join(self.folder, name))
 
 
+def checkpoint_step(path: str) -> int | None:
+    """The global step in a checkpoint's file name (``ckpt_<step>.ckpt``), or ``None``."""
+    match = _NUMBERED.match(os.path.basename(path))
+    return int(match.group(1)) if match else None
+
+
 def _improves(value: float, best: Mapping[str, Any] | None, mode: str) -> bool:
     if mode not in ("min", "max"):
         raise ValueError(f"a checkpoint metric's mode is 'min' or 'max', not {mode!r}")

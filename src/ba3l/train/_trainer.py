@@ -10,8 +10,13 @@ config leaves at Lightning's defaults, ba3l fills when the trainer is built in a
 * the progress bar redraws at most a few times a second rather than at every step;
 * checkpoints go to ``<root>/checkpoints/ckpt_<global_step>.ckpt`` with ``ckpt_latest.ckpt``
   and ``ckpt_best_<monitor>.ckpt`` links (:class:`~ba3l.train.CheckpointFolder`), every
-  ``trainer.checkpoint_every`` epochs, the ``trainer.keep_last`` newest kept, each with
-  the random generators' states. These three entries are ba3l's, not Lightning's.
+  ``trainer.checkpoint_every_epochs`` epochs (and ``checkpoint_every_steps`` steps), the
+  ``trainer.keep_last`` newest kept, each with the random generators' states. These
+  entries are ba3l's, not Lightning's (see ``CHECKPOINT_ENTRIES``).
+
+When the config's ``resume`` is set (``python ex.py resume <storage_dir>``, or
+``with resume=auto``) and the storage dir has a checkpoint, ``fit`` goes on from the
+latest one, and TensorBoard drops what the interrupted run logged after it.
 
 Lightning is imported when the trainer is built (or its signature first read), never
 when the script is merely imported.
@@ -26,6 +31,9 @@ from typing import TYPE_CHECKING, Any
 from ba3l.config import ConfigError
 from ba3l.experiment import Ingredient, active_context
 
+from ._checkpointing import checkpoint_callback
+from ._checkpoints import CheckpointFolder, checkpoint_step
+
 if TYPE_CHECKING:
     from ba3l.experiment import Experiment
 
@@ -35,7 +43,8 @@ REDRAW_SECONDS = 0.5
 
 
 CHECKPOINT_ENTRIES = {
-    "checkpoint_every": 1,  # epochs between checkpoints
+    "checkpoint_every_epochs": 1,  # epochs between checkpoints
+    "checkpoint_every_steps": None,  # optimizer steps between checkpoints as well (None: only per epoch)
     "keep_last": 3,  # newest checkpoints kept (the best ones are kept too); None keeps all
     "monitor": None,  # a logged metric: ckpt_best_<monitor>.ckpt follows its best value
     "monitor_mode": "min",  # 'min' or 'max': which value of the monitored metric is best
@@ -68,23 +77,39 @@ def build_trainer(experiment: Experiment, overrides: dict[str, Any]) -> Any:
     filled: dict[str, Any] = {}
     if config.get("default_root_dir") is None:
         filled["default_root_dir"] = root
+    resume_from = _resume_checkpoint(context, root)
     if config.get("logger") in (None, True):
-        filled["logger"] = _loggers(root, context)
+        filled["logger"] = _loggers(root, context, checkpoint_step(resume_from) if resume_from else None)
     callbacks = list(config.get("callbacks") or [])
     if config.get("enable_progress_bar") in (None, True) and not callbacks:
         callbacks.append(_timed_progress_bar())
     if config.get("enable_checkpointing") in (None, True):
-        callbacks.append(_checkpoints(os.path.join(root, "checkpoints"), config))
+        callbacks.append(checkpoint_callback(os.path.join(root, "checkpoints"), config, resume_from))
         filled["enable_checkpointing"] = False  # Lightning's own ModelCheckpoint would save a second time
     if callbacks:
         filled["callbacks"] = callbacks
-    return declared.commands["Trainer"].captured(**{**overrides, **filled})
+    trainer = declared.commands["Trainer"].captured(**{**overrides, **filled})
+    if resume_from:
+        trainer.ckpt_path = resume_from  # fit() starts from it; the checkpoint callback clears it once restored
+    return trainer
 
 
-def _loggers(root: str, context: Any) -> list[Any]:
+def _resume_checkpoint(context: Any, root: str) -> str | None:
+    """The checkpoint to go on from: the latest in ``root`` when the config asks to resume."""
+    if not context.values.get("resume"):
+        return None
+    latest = CheckpointFolder(os.path.join(root, "checkpoints")).latest()
+    if latest and hasattr(context, "info"):
+        context.info["resumed_from"] = {"checkpoint": os.path.relpath(latest, root), "global_step": checkpoint_step(latest)}
+    return latest
+
+
+def _loggers(root: str, context: Any, resumed_step: int | None) -> list[Any]:
     from lightning.pytorch.loggers import TensorBoardLogger
 
-    loggers = [TensorBoardLogger(save_dir=root, name="tensorboard", version="")]
+    # purge_step: TensorBoard hides what an interrupted run logged from that step on, so a resume has no repeats
+    tensorboard = TensorBoardLogger(save_dir=root, name="tensorboard", version="", purge_step=resumed_step)
+    loggers = [tensorboard]
     if hasattr(context, "log_scalar"):  # a run, not ex.configured(...)
         loggers.append(_run_logger(context))
     return loggers
@@ -112,42 +137,6 @@ def _run_logger(run: Any) -> Any:
                     run.log_scalar(name, float(value), step)
 
     return RunLogger()
-
-
-def _checkpoints(folder: str, config: dict) -> Any:
-    """A callback that saves into a :class:`CheckpointFolder` at the end of every
-    ``checkpoint_every`` epochs, with the random generators' states in the checkpoint."""
-    from lightning.pytorch.callbacks import Callback
-
-    from ba3l.run import Terminated
-
-    from ba3l.config import factory_name
-
-    from ._checkpoints import CheckpointFolder
-    from ._load import MODULE_KEY
-    from ._rng import rng_states
-
-    checkpoints = CheckpointFolder(folder, config.get("keep_last", 3))
-    every = max(1, int(config.get("checkpoint_every") or 1))
-    monitor, mode = config.get("monitor"), config.get("monitor_mode", "min")
-
-    class SaveCheckpoints(Callback):
-        def on_train_epoch_end(self, trainer: Any, module: Any) -> None:
-            if (trainer.current_epoch + 1) % every or not trainer.is_global_zero:
-                return
-            metrics = {name: float(value) for name, value in trainer.callback_metrics.items() if value.numel() == 1}
-            checkpoints.save(trainer.global_step, lambda path: trainer.save_checkpoint(path, weights_only=False),
-                             metrics, {monitor: mode} if monitor else {})  # the whole state: resume needs it
-
-        def on_save_checkpoint(self, trainer: Any, module: Any, checkpoint: dict) -> None:
-            checkpoint["ba3l_rng_states"] = rng_states()
-            checkpoint[MODULE_KEY] = factory_name(type(module))  # what ba3l.train.load rebuilds
-
-        def on_exception(self, trainer: Any, module: Any, exception: BaseException) -> None:
-            if isinstance(exception, Terminated) and trainer.is_global_zero:  # SIGTERM, or SLURM's SIGUSR1
-                checkpoints.save(trainer.global_step, lambda path: trainer.save_checkpoint(path, weights_only=False))
-
-    return SaveCheckpoints()
 
 
 def _timed_progress_bar() -> Any:

@@ -1,0 +1,89 @@
+"""The callback that writes ba3l's checkpoints during ``fit`` and puts them back on resume.
+
+What a checkpoint holds beyond Lightning's own (model, optimizers, schedulers, loops):
+the random generators' states (python, numpy, torch) and the LightningModule's class.
+What goes on in ``fit``:
+
+* saves at the end of every ``checkpoint_every_epochs`` epochs and, when set, after every
+  ``checkpoint_every_steps`` optimizer steps, into a :class:`CheckpointFolder`;
+* a :class:`~ba3l.run.Terminated` run (SIGTERM, SLURM's SIGUSR1) saves where it stopped;
+* on resume, the generators are put back when training starts (after Lightning's sanity
+  check, which keeps its own), so the resumed steps draw the same numbers.
+
+Under DDP every process takes part in a save (Lightning's ``save_checkpoint`` waits for
+all of them) and only the first writes the file and moves the links.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ba3l.config import factory_name
+
+from ._checkpoints import CheckpointFolder
+from ._rng import rng_states, set_rng_states
+
+MODULE_KEY = "ba3l_module"
+"""The key of a checkpoint that names its LightningModule class (an import string)."""
+RNG_KEY = "ba3l_rng_states"
+
+
+def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | None = None) -> Any:
+    """A Lightning callback saving into ``folder`` as ``config`` (the ``trainer.*`` entries) says;
+    ``resume_from`` is the checkpoint this ``fit`` resumes from, if any."""
+    from lightning.pytorch.callbacks import Callback
+
+    from ba3l.run import Terminated
+
+    checkpoints = CheckpointFolder(folder, config.get("keep_last", 3))
+    every_epochs = max(1, int(config.get("checkpoint_every_epochs") or 1))
+    every_steps = config.get("checkpoint_every_steps")
+    monitor, mode = config.get("monitor"), config.get("monitor_mode", "min")
+
+    class SaveCheckpoints(Callback):
+        def __init__(self) -> None:
+            self.saved_step = -1
+            self.restored_rng: dict | None = None
+
+        def on_train_start(self, trainer: Any, module: Any) -> None:
+            if resume_from and trainer.ckpt_path == resume_from:
+                trainer.ckpt_path = None  # restored: a later trainer.test(model) uses the trained weights
+            if self.restored_rng is not None:
+                set_rng_states(self.restored_rng)
+                self.restored_rng = None
+
+        def on_train_batch_end(self, trainer: Any, module: Any, *args: Any) -> None:
+            step = trainer.global_step
+            if every_steps and step > 0 and step % int(every_steps) == 0 and step != self.saved_step:
+                self.save(trainer)
+
+        def on_train_epoch_end(self, trainer: Any, module: Any) -> None:
+            if (trainer.current_epoch + 1) % every_epochs == 0:
+                self.save(trainer)  # also at a step just saved: now with the epoch's validation
+
+        def on_exception(self, trainer: Any, module: Any, exception: BaseException) -> None:
+            if isinstance(exception, Terminated) and trainer.world_size == 1:  # the others would not join a save
+                if trainer.global_step != self.saved_step:
+                    self.save(trainer)
+
+        def save(self, trainer: Any) -> None:
+            self.saved_step = trainer.global_step
+
+            def write(path: str) -> None:
+                trainer.save_checkpoint(path, weights_only=False)  # the whole state: resume needs it
+
+            if not trainer.is_global_zero:
+                write(os.path.join(folder, "not-written-by-this-process"))  # takes part; only rank 0 writes
+                return
+            metrics = {name: float(value) for name, value in trainer.callback_metrics.items() if value.numel() == 1}
+            checkpoints.save(trainer.global_step, write, metrics, {monitor: mode} if monitor else {})
+
+        def on_save_checkpoint(self, trainer: Any, module: Any, checkpoint: dict) -> None:
+            checkpoint[RNG_KEY] = rng_states()
+            checkpoint[MODULE_KEY] = factory_name(type(module))  # what ba3l.train.load rebuilds
+
+        def on_load_checkpoint(self, trainer: Any, module: Any, checkpoint: dict) -> None:
+            self.restored_rng = checkpoint.get(RNG_KEY)
+
+    return SaveCheckpoints()
