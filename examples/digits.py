@@ -6,14 +6,16 @@ with its config, checkpoints, TensorBoard logs and the record of each run.
 
     python digits.py print_config with big
     python digits.py with small
-    python digits.py with trainer.max_epochs=30 lr=3e-3
+    python digits.py with trainer.max_epochs=30 optimizer.lr=3e-3
+    python digits.py resume storage/digits/1 with trainer.max_epochs=30
+    python digits.py with trainer.strategy=ddp trainer.devices=2   # two processes
 """
 
-import lightning.pytorch as pl
 import torch
 from sklearn.datasets import load_digits
 from torch.utils.data import DataLoader, TensorDataset
 
+import ba3l.train
 from ba3l import Experiment
 from ba3l.observers import StorageDirObserver
 
@@ -24,10 +26,9 @@ ex.observers.append(StorageDirObserver())  # storage/digits/<n>/: config, checkp
 
 @ex.config
 def config():
-    hidden = 256  # units per hidden layer
-    layers = 2  # hidden layers
-    lr = 1e-3  # learning rate of Adam
     batch_size = 64  # examples per step
+    models = {"net": {"factory": "digits.MLP", "hidden": 256, "layers": 2}}  # the network, by its arguments
+    optimizer = {"factory": "torch.optim.Adam", "lr": 1e-3}  # the module's parameters are given to it
     trainer = {
         "max_epochs": 20,
         "accelerator": "cpu",
@@ -41,27 +42,35 @@ def config():
 @ex.named_config
 def small():
     """A quick run: a narrow network, few epochs."""
-    hidden = 64
+    models = {"net": {"hidden": 64}}
     trainer = {"max_epochs": 8}
 
 
 @ex.named_config
 def big():
     """A wider, deeper network."""
-    hidden = 512
-    layers = 3
+    models = {"net": {"hidden": 512, "layers": 3}}
 
 
-class Classifier(pl.LightningModule):
-    """A multi-layer perceptron over the 8x8 images, 64 inputs and 10 classes."""
+class MLP(torch.nn.Module):
+    """A multi-layer perceptron over the 8x8 images: 64 inputs, 10 classes."""
 
-    def __init__(self, hidden: int, layers: int, lr: float):
+    def __init__(self, hidden: int = 256, layers: int = 2):
         super().__init__()
-        self.save_hyperparameters()  # the arguments go into each checkpoint: ba3l.train.load rebuilds from them
         sizes = [64] + [hidden] * layers
         blocks = [torch.nn.Sequential(torch.nn.Linear(a, b), torch.nn.ReLU()) for a, b in zip(sizes, sizes[1:])]
-        self.net = torch.nn.Sequential(*blocks, torch.nn.Linear(sizes[-1], 10))
-        self.lr = lr
+        self.layers = torch.nn.Sequential(*blocks, torch.nn.Linear(sizes[-1], 10))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class Classifier(ba3l.train.LightningModule):
+    """The MLP of models.net, trained with the optimizer of `optimizer` (both from the config)."""
+
+    def __init__(self, config=None):
+        super().__init__(config)  # self.config: the run's config (or a stored one, when loaded back)
+        self.net = self.build_model("net")
 
     def forward(self, x):
         return self.net(x)
@@ -73,27 +82,20 @@ class Classifier(pl.LightningModule):
         return loss
 
     def validation_step(self, batch, batch_index):
-        self.log("val_acc", self.accuracy(batch))
+        self.log("val_acc", self.accuracy(batch), sync_dist=True)  # averaged over processes under DDP
 
     def test_step(self, batch, batch_index):
-        self.log("test_acc", self.accuracy(batch))
+        self.log("test_acc", self.accuracy(batch), sync_dist=True)
 
     def accuracy(self, batch):
         x, y = batch
         return (self(x).argmax(dim=1) == y).float().mean()
 
-    def configure_optimizers(self):
-        return torch.optim.Adam(self.parameters(), lr=self.lr)
-
-
-@ex.capture
-def make_model(hidden, layers, lr):
-    return Classifier(hidden, layers, lr)
-
 
 @ex.capture
 def make_loaders(batch_size, _seed):
-    """Train, validation and test loaders: 70/15/15 of the 1,797 images, split by the seed."""
+    """Train, validation and test loaders: 70/15/15 of the 1,797 images, split by the seed.
+    The training loader keeps its place in an epoch, so a resumed run sees the same batches."""
     digits = load_digits()
     x = torch.tensor(digits.data, dtype=torch.float32) / 16.0
     y = torch.tensor(digits.target)
@@ -101,7 +103,7 @@ def make_loaders(batch_size, _seed):
     cut = [int(len(x) * 0.7), int(len(x) * 0.85)]
     parts = [order[: cut[0]], order[cut[0] : cut[1]], order[cut[1] :]]
     sets = [TensorDataset(x[part], y[part]) for part in parts]
-    return (DataLoader(sets[0], batch_size=batch_size, shuffle=True),
+    return (ba3l.train.ResumableLoader(sets[0], batch_size=batch_size, shuffle=True),
             DataLoader(sets[1], batch_size=256), DataLoader(sets[2], batch_size=256))
 
 
@@ -110,11 +112,14 @@ def main(_run):
     """Train, test, and report where everything is."""
     torch.set_num_threads(2)
     train, val, test = make_loaders()
-    model = make_model()
+    model = Classifier()
     trainer = ex.get_trainer()
     trainer.fit(model, train, val)
     accuracy = trainer.test(model, test, verbose=False)[0]["test_acc"]
+    if not trainer.is_global_zero:
+        return None  # another process of a DDP job: the first one reports
     print(f"test accuracy: {accuracy:.3f}")
     print(f"storage dir:   {_run.storage_dir} (config.json, checkpoints/, tensorboard/, runs/{_run.id}/)")
     print(f"load it back:  ba3l.train.load({_run.storage_dir!r})")
+    print(f"go on with it: python digits.py resume {_run.storage_dir}")
     return {"test_acc": accuracy}

@@ -17,10 +17,8 @@ from typing import Any
 
 from ba3l.config import ConfigError, import_factory
 
+from ._checkpointing import MODULE_KEY
 from ._checkpoints import CheckpointFolder
-
-MODULE_KEY = "ba3l_module"
-"""The key of a checkpoint that names its LightningModule class (an import string)."""
 
 
 def load(storage_dir: str | os.PathLike, checkpoint: str = "best") -> Any:
@@ -42,8 +40,22 @@ def load(storage_dir: str | os.PathLike, checkpoint: str = "best") -> Any:
         raise ConfigError(f"checkpoint '{path}' does not name its model class; was it written by ba3l?")
     with _importable(_base_dir(storage_dir)):
         module_class = import_factory(saved[MODULE_KEY])
-    model = module_class.load_from_checkpoint(path, map_location="cpu", weights_only=True)
+        from ._module import LightningModule
+
+        if issubclass(module_class, LightningModule):  # rebuilt from the storage dir's config
+            model = module_class(config=_stored_config(storage_dir))
+            model.load_state_dict(saved["state_dict"])
+        else:  # a plain LightningModule: from the arguments it saved with save_hyperparameters()
+            model = module_class.load_from_checkpoint(path, map_location="cpu", weights_only=True)
     return model.eval()
+
+
+def _stored_config(storage_dir: str) -> dict:
+    path = os.path.join(storage_dir, "config.json")
+    if not os.path.isfile(path):
+        raise ConfigError(f"'{storage_dir}' is not a ba3l storage dir: it has no config.json")
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)
 
 
 def _checkpoint_path(storage_dir: str, checkpoint: str) -> str:

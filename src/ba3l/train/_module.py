@@ -1,0 +1,132 @@
+"""``ba3l.train.LightningModule``: a LightningModule whose every knob is the run's config.
+
+Made in a run (or ``ex.configured``), it takes the resolved config from there; made
+from a stored ``config.json`` (``ba3l.train.load``), it takes that. It offers:
+
+* ``self.config``, ``self.experiment`` and ``self.run`` (``None`` outside a run);
+* ``self.build_model(name)``: the sub-model ``models.<name>`` describes, a factory dict
+  (``{"factory": "pkg.Net", "width": 64}``) or an ingredient with a ``build`` command;
+* ``configure_optimizers`` from the config's ``optimizer`` factory dict, the model's
+  parameters given to it (or parameter groups chosen by name), and an optional
+  ``lr_scheduler``, a factory dict or Lightning's scheduler dict around one;
+* the resolved config as its hyperparameters, so each checkpoint carries it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from typing import Any
+
+import lightning.pytorch as pl
+
+from ba3l.config import ConfigError, copy_tree, did_you_mean, factory_key, instantiate
+from ba3l.experiment import active_context
+from ba3l.run import Run
+
+LIGHTNING_SCHEDULER_KEYS = ("interval", "frequency", "monitor", "strict", "name")
+
+
+class LightningModule(pl.LightningModule):
+    """Subclass it and read every knob from ``self.config``.
+
+    Example:
+        >>> class Classifier(ba3l.train.LightningModule):   # doctest: +SKIP
+        ...     def __init__(self, config=None):
+        ...         super().__init__(config)
+        ...         self.net = self.build_model("net")    # config: models.net = {"factory": ..., ...}
+        ...     # configure_optimizers comes from the config's `optimizer` (and `lr_scheduler`)
+
+    Args:
+        config: the resolved config; by default the running one's.
+
+    Raises:
+        ConfigError: no config given and none running.
+    """
+
+    def __init__(self, config: Mapping[str, Any] | None = None):
+        super().__init__()
+        context = active_context()
+        if config is None:
+            if context is None:
+                raise ConfigError(f"{type(self).__name__}() takes its config from a run: make it inside one "
+                                  "(or ex.configured), or pass config=")
+            config = context.values
+        self.config: dict[str, Any] = copy_tree(dict(config))
+        self.experiment = context.experiment if context is not None else None
+        self.run = context if isinstance(context, Run) else None
+        self.save_hyperparameters({"config": self.config})  # load_from_checkpoint rebuilds from it too
+
+    @classmethod
+    def from_storage_dir(cls, storage_dir: str, checkpoint: str = "best") -> Any:
+        """The trained model of ``storage_dir`` (as :func:`ba3l.train.load` gives it), checked to be a ``cls``.
+
+        Example:
+            >>> model = Classifier.from_storage_dir("storage/digits/1")   # doctest: +SKIP
+        """
+        from ._load import load
+
+        model = load(storage_dir, checkpoint)
+        if not isinstance(model, cls):
+            raise ConfigError(f"storage dir '{storage_dir}' holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
+    def build_model(self, name: str) -> Any:
+        """The sub-model at ``models.<name>``: its factory dict built, or its ingredient's ``build`` command called.
+
+        Raises:
+            ConfigError: no such entry, or one that is neither (the nearest names suggested).
+        """
+        models = self.config.get("models") or {}
+        if name not in models:
+            raise ConfigError(f"no config entry 'models.{name}'{did_you_mean(name, list(models))}")
+        if factory_key(models[name]):
+            return instantiate(copy_tree(models[name]), ("models", name))
+        context = active_context()
+        if context is None:
+            raise ConfigError(f"models.{name} is built by its ingredient's command: build the model inside a run "
+                              "or ex.configured(...), or describe it with a factory dict")
+        return context.get_command_function(f"models.{name}.build")()
+
+    def configure_optimizers(self) -> Any:
+        """The optimizer the config's ``optimizer`` describes, over this module's parameters, and
+        the scheduler of its ``lr_scheduler`` (when there is one) over that optimizer.
+
+        ``optimizer.params`` may list parameter groups by name pattern
+        (``[{"params": "encoder.*", "lr": 1e-4}]``); parameters no pattern takes form the last group.
+        """
+        if not self.config.get("optimizer"):
+            raise ConfigError("configure_optimizers builds the config's 'optimizer' (a factory dict, "
+                              "{'factory': 'torch.optim.AdamW', 'lr': 1e-3}); add one, or override configure_optimizers")
+        described = copy_tree(self.config["optimizer"])
+        described["params"] = self._parameter_groups(described.get("params"))
+        optimizer = instantiate(described, ("optimizer",))
+        scheduler = self.config.get("lr_scheduler")
+        if not scheduler:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": _scheduler(copy_tree(scheduler), optimizer)}
+
+    def _parameter_groups(self, groups: list[dict] | None) -> Any:
+        if not groups:
+            return list(self.parameters())
+        named = dict(self.named_parameters())
+        taken: set[str] = set()
+        built = []
+        for index, group in enumerate(groups):
+            pattern = group.get("params")
+            names = [name for name in named if fnmatch.fnmatchcase(name, str(pattern)) and name not in taken]
+            if not names:
+                raise ConfigError(f"config entry 'optimizer.params[{index}].params': {pattern!r} matches no "
+                                  f"parameter{did_you_mean(str(pattern), list(named))}")
+            taken.update(names)
+            built.append({**group, "params": [named[name] for name in names]})
+        rest = [parameter for name, parameter in named.items() if name not in taken]
+        return built + ([{"params": rest}] if rest else [])
+
+
+def _scheduler(described: dict, optimizer: Any) -> dict:
+    """Lightning's scheduler dict from a factory dict, or from ``{"scheduler": <factory dict>, "interval": ...}``."""
+    options = {key: described.pop(key) for key in LIGHTNING_SCHEDULER_KEYS if key in described}
+    inner = described.pop("scheduler") if "scheduler" in described and not factory_key(described) else described
+    inner["optimizer"] = optimizer
+    return {"scheduler": instantiate(inner, ("lr_scheduler",)), **options}

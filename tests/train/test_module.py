@@ -1,0 +1,156 @@
+"""ba3l.train.LightningModule: the run's config as self.config, sub-models, optimizer and
+scheduler from the config, the config as hyperparameters; loading it back from config.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+import ba3l.train
+from ba3l import Experiment, Ingredient
+from ba3l.config import ConfigError
+from ba3l.observers import StorageDirObserver
+from ba3l.train import LightningModule
+
+
+class Regressor(LightningModule):
+    def __init__(self, config=None):
+        super().__init__(config)
+        self.encoder = self.build_model("encoder")
+        self.head = torch.nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(self.encoder(x))
+
+    def training_step(self, batch, batch_index):
+        x, y = batch
+        loss = torch.nn.functional.mse_loss(self(x), y)
+        self.log("loss", loss)
+        return loss
+
+
+def experiment(tmp_path: Path, **config) -> Experiment:
+    ex = Experiment("module")
+    ex.trainer  # noqa: B018 - declares trainer.*
+    ex.observers.append(StorageDirObserver(root=tmp_path / "storage"))
+    ex.add_config(
+        models={"encoder": {"factory": "torch.nn.Linear", "in_features": 4, "out_features": 8}},
+        optimizer={"factory": "torch.optim.SGD", "lr": 0.1, "momentum": 0.0},
+        trainer={"max_epochs": 2, "accelerator": "cpu", "enable_model_summary": False, "enable_progress_bar": False},
+        **config,
+    )
+    return ex
+
+
+def data() -> DataLoader:
+    x = torch.randn(32, 4, generator=torch.Generator().manual_seed(0))
+    return DataLoader(TensorDataset(x, x.sum(dim=1, keepdim=True)), batch_size=8)
+
+
+def test_in_a_run_the_module_has_the_config_the_run_and_the_experiment(tmp_path):
+    ex = experiment(tmp_path)
+
+    @ex.main
+    def main(_run):
+        model = Regressor()
+        return model.config["optimizer"]["lr"], model.run is _run, model.experiment is ex, dict(model.hparams)
+
+    lr, same_run, same_experiment, hparams = ex.run(config_updates={"optimizer.lr": 0.5}).result
+    assert (lr, same_run, same_experiment) == (0.5, True, True)
+    assert hparams["config"]["optimizer"]["lr"] == 0.5 and hparams["config"]["models"]["encoder"]["in_features"] == 4
+
+
+def test_sub_models_come_from_factory_dicts_or_an_ingredient_build_command(tmp_path):
+    with experiment(tmp_path).configured():
+        assert Regressor().encoder.out_features == 8  # models.encoder is a factory dict
+
+    ex = Experiment("module")
+    encoders = ex.models.child("encoder", lambda: Ingredient("encoder"))
+    ex.add_config(models={"encoder": {"width": 16}}, optimizer={"factory": "torch.optim.SGD", "lr": 0.1})
+
+    @encoders.command
+    def build(width):
+        return torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Dropout(width / 100))
+
+    @ex.main
+    def main():
+        return Regressor().encoder[1].p
+
+    assert ex.run(config_updates={"models.encoder.width": 20}).result == 0.2
+
+
+def test_the_optimizer_and_scheduler_are_config_with_parameter_groups_by_name(tmp_path):
+    with experiment(tmp_path).configured({
+        "optimizer": {"factory": "torch.optim.AdamW", "lr": 1e-3,
+                      "params": [{"params": "encoder.*", "lr": 1e-4}]},
+        "+lr_scheduler": {"scheduler": {"factory": "torch.optim.lr_scheduler.StepLR", "step_size": 3},
+                          "interval": "step"},
+    }):
+        model = Regressor()
+        configured = model.configure_optimizers()
+    optimizer, scheduler = configured["optimizer"], configured["lr_scheduler"]
+    assert isinstance(optimizer, torch.optim.AdamW)
+    assert [group["lr"] for group in optimizer.param_groups] == [1e-4, 1e-3]
+    assert [len(group["params"]) for group in optimizer.param_groups] == [2, 2]  # encoder's; the head's
+    assert optimizer.param_groups[1]["params"][0] is model.head.weight
+    assert scheduler["interval"] == "step" and isinstance(scheduler["scheduler"], torch.optim.lr_scheduler.StepLR)
+    assert scheduler["scheduler"].optimizer is optimizer
+
+
+@pytest.mark.parametrize(("updates", "message"), [
+    ({"optimizer.params": [{"params": "encodr.*"}]},
+     "config entry 'optimizer.params[0].params': 'encodr.*' matches no parameter"),
+    ({"optimizer": None}, "configure_optimizers builds the config's 'optimizer'"),
+])
+def test_bad_module_config_is_a_one_line_error_naming_the_key(tmp_path, updates, message):
+    with experiment(tmp_path).configured(updates), pytest.raises(ConfigError) as raised:
+        Regressor().configure_optimizers()
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_an_unknown_sub_model_is_an_error_suggesting_the_nearest(tmp_path):
+    with experiment(tmp_path).configured(), pytest.raises(ConfigError) as raised:
+        LightningModule().build_model("encodr")
+    assert str(raised.value) == "no config entry 'models.encodr' (did you mean 'encoder'?)"
+
+
+def test_outside_a_run_the_module_needs_a_config():
+    with pytest.raises(ConfigError, match="takes its config from a run"):
+        Regressor()
+
+
+def test_load_rebuilds_the_module_from_config_json_with_the_trained_weights(tmp_path):
+    ex = experiment(tmp_path)
+
+    @ex.main
+    def main(_run):
+        model = Regressor()
+        ex.get_trainer().fit(model, data())
+        return _run.storage_dir, {name: value.clone() for name, value in model.state_dict().items()}
+
+    storage_dir, trained = ex.run(config_updates={"models.encoder.out_features": 8}).result
+    stored = json.loads(Path(storage_dir, "config.json").read_text())
+    model = Regressor.from_storage_dir(storage_dir, checkpoint="latest")
+    assert isinstance(model, Regressor) and not model.training
+    assert model.config == stored
+    assert all(torch.equal(model.state_dict()[name], value) for name, value in trained.items())
+    assert ba3l.train.load(storage_dir).config == stored
+
+
+def test_from_storage_dir_refuses_a_model_of_another_class(tmp_path):
+    ex = experiment(tmp_path)
+
+    @ex.main
+    def main(_run):
+        ex.get_trainer().fit(Regressor(), data())
+        return _run.storage_dir
+
+    class Other(LightningModule):
+        pass
+
+    with pytest.raises(ConfigError, match="holds a Regressor, not a Other"):
+        Other.from_storage_dir(ex.run().result)
