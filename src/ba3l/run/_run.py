@@ -35,6 +35,7 @@ from ._heartbeat import Heartbeat
 from ._observer import MetricBatch, RunObserver, RunRecord
 from ._output import OutputCapture
 from ._seeding import seeded
+from ._distributed import is_worker_process, launching_run, shared_with_workers
 from ._signals import Terminated, terminate_gracefully
 
 DEFAULT_HEARTBEAT = 10.0
@@ -103,11 +104,19 @@ class Run(ConfigContext):
         self._lock = threading.RLock()  # observers get one call at a time
         self._heartbeat: Heartbeat | None = None
         self._output: OutputCapture | None = None
+        self._job_storage_dir: str | None = None
+        self._say = self.logger.info
 
     @property
     def storage_dir(self) -> str | None:
-        """The storage dir of a run recorded by a ``StorageDirObserver`` (once it has started)."""
-        return next((o.storage_dir for o in self.observers if getattr(o, "storage_dir", None)), None)
+        """The storage dir of a run recorded by a ``StorageDirObserver`` (once it has started),
+        or in a distributed job's worker process, the storage dir of the run that launched it."""
+        return next((o.storage_dir for o in self.observers if getattr(o, "storage_dir", None)), self._job_storage_dir)
+
+    def worker_of(self, storage_dir: str | None) -> None:
+        """Make this the unrecorded run of a distributed job's worker process (see ``_distributed``)."""
+        self._job_storage_dir = storage_dir
+        self._say = self.logger.debug  # the job's first process tells the user; the others keep quiet
 
     def special(self, name: str, captured: Captured, mount: Path) -> Any:
         return self if name == "_run" else super().special(name, captured, mount)
@@ -180,10 +189,10 @@ class Run(ConfigContext):
             self._about = about_run(self)
         self._start_observers()
         recorded = "" if self.id is None else f" (run {self.id})"
-        self.logger.info("Running command '%s'%s", self.command.name, recorded)
+        self._say("Running command '%s'%s", self.command.name, recorded)
         with terminate_gracefully() as signals, seeded(self.seed):
             try:
-                with self._beating(), activated(self):
+                with self._beating(), activated(self), shared_with_workers(self.id, self.seed, self.storage_dir):
                     self.result = self.command.captured()
             except (KeyboardInterrupt, Terminated):
                 signals.hold()
@@ -196,7 +205,7 @@ class Run(ConfigContext):
                 raise
             signals.hold()
             self._stop(Status.COMPLETED, "completed")
-        self.logger.info("Completed after %s", self.stop_time - self.start_time)
+        self._say("Completed after %s", self.stop_time - self.start_time)
         return self.result
 
     def record(self) -> RunRecord:
@@ -296,7 +305,8 @@ def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
     the experiment, or else ``$BA3L_RUNS`` (default ``./runs``). Worker processes of a
     distributed job (``RANK`` or ``LOCAL_RANK`` above 0) are not observed: one job, one record.
     """
-    observed = not (options.unobserved or command.unobserved or _is_worker_process())
+    worker = is_worker_process()
+    observed = not (options.unobserved or command.unobserved or worker)
     observers = _with_local_record(list(experiment.observers) + _observers_from(options)) if observed else []
     meta = {
         "command": command.name,
@@ -312,23 +322,17 @@ def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
             if hasattr(observer, "check_id"):
                 observer.check_id(options.id)
     interval = float(options.heartbeat) if options.heartbeat else DEFAULT_HEARTBEAT
-    run = Run(experiment, command, config, observers, meta, options.id, options.name, interval)
+    launcher = launching_run() if worker else {}
+    if "seed" in launcher:
+        config.values["seed"] = launcher["seed"]  # the job's seed: this command line drew another one
+    run = Run(experiment, command, config, observers, meta, launcher.get("id", options.id), options.name, interval)
+    if worker:
+        run.worker_of(launcher.get("storage_dir"))
     if options.queue:
         run.queue()
     else:
         run.execute()
     return run
-
-
-def _is_worker_process() -> bool:
-    return any(_int(os.environ.get(name)) > 0 for name in ("RANK", "LOCAL_RANK"))
-
-
-def _int(text: str | None) -> int:
-    try:
-        return int(text or 0)
-    except ValueError:
-        return 0
 
 
 def _with_local_record(observers: list[RunObserver]) -> list[RunObserver]:
