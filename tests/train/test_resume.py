@@ -82,11 +82,12 @@ def uninterrupted(tmp_path_factory) -> Path:
     return storage_dirs(folder)[0]
 
 
-@pytest.mark.parametrize("workers", [0, 2])
-def test_killed_mid_epoch_and_resumed_gives_the_same_weights_bit_for_bit(tmp_path, uninterrupted, workers):
+@pytest.mark.parametrize(("workers", "signum"), [(0, signal.SIGKILL), (2, signal.SIGKILL), (0, signal.SIGTERM)])
+def test_killed_mid_epoch_and_resumed_gives_the_same_weights_bit_for_bit(tmp_path, uninterrupted, workers, signum):
+    """kill -9 resumes from the last periodic checkpoint; SIGTERM saves one at the end of the step under way."""
     shutil.copy(SCRIPT, tmp_path)
-    step = random.choice([s for s in range(2, STEPS_PER_EPOCH * EPOCHS - 2) if s % STEPS_PER_EPOCH])
-    storage_dir = start_and_kill(tmp_path, step, "seed=3", f"workers={workers}")
+    step = random.choice([s for s in range(STEPS_PER_EPOCH * EPOCHS) if 2 <= s % STEPS_PER_EPOCH <= 9])
+    storage_dir = start_and_kill(tmp_path, step, "seed=3", f"workers={workers}", signum=signum)
     killed_at = latest_step(storage_dir)
     assert killed_at % STEPS_PER_EPOCH, "the kill was meant to land in the middle of an epoch"
 

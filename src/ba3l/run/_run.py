@@ -16,7 +16,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +36,7 @@ from ._observer import MetricBatch, RunObserver, RunRecord
 from ._output import OutputCapture
 from ._seeding import seeded
 from ._distributed import is_worker_process, launching_run, shared_with_workers
-from ._signals import Terminated, terminate_gracefully
+from ._signals import SignalGuard, Terminated, terminate_gracefully
 
 DEFAULT_HEARTBEAT = 10.0
 """Seconds between heartbeats (``--heartbeat SECONDS``)."""
@@ -105,6 +105,7 @@ class Run(ConfigContext):
         self._heartbeat: Heartbeat | None = None
         self._output: OutputCapture | None = None
         self._job_storage_dir: str | None = None
+        self._signals: SignalGuard | None = None
         self._say = self.logger.info
 
     @property
@@ -112,6 +113,15 @@ class Run(ConfigContext):
         """The storage dir of a run recorded by a ``StorageDirObserver`` (once it has started),
         or in a distributed job's worker process, the storage dir of the run that launched it."""
         return next((o.storage_dir for o in self.observers if getattr(o, "storage_dir", None)), self._job_storage_dir)
+
+    def signals_deferred(self) -> AbstractContextManager[None]:
+        """Within the block, SIGTERM and SIGUSR1 wait for its end before they stop the run.
+
+        Example:
+            >>> with _run.signals_deferred():   # doctest: +SKIP
+            ...     optimizer.step()
+        """
+        return self._signals.deferred() if self._signals is not None else nullcontext()
 
     def worker_of(self, storage_dir: str | None) -> None:
         """Make this the unrecorded run of a distributed job's worker process (see ``_distributed``)."""
@@ -191,6 +201,7 @@ class Run(ConfigContext):
         recorded = "" if self.id is None else f" (run {self.id})"
         self._say("Running command '%s'%s", self.command.name, recorded)
         with terminate_gracefully() as signals, seeded(self.seed):
+            self._signals = signals
             try:
                 with self._beating(), activated(self), shared_with_workers(self.id, self.seed, self.storage_dir):
                     self.result = self.command.captured()

@@ -38,6 +38,21 @@ class SignalGuard:
         """From now on a SIGTERM waits for the end of the block (the run's record is being finished)."""
         self.holding = True
 
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Within the block a SIGTERM waits, and stops the run when the block ends: for work that
+        must not be cut in half (an optimizer step, so that the checkpoint taken on the way out is exact)."""
+        holding, self.holding = self.holding, True
+        try:
+            yield
+        except BaseException:
+            self.holding = holding
+            raise  # a signal held back stays held: the run ends with it
+        self.holding = holding
+        if not holding and self.held is not None:
+            signum, self.held = self.held, None
+            raise Terminated(signum)
+
     def handle(self, signum: int, frame: object) -> None:
         if self.holding:
             self.held = signum

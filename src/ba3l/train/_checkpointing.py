@@ -29,9 +29,11 @@ MODULE_KEY = "ba3l_module"
 RNG_KEY = "ba3l_rng_states"
 
 
-def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | None = None) -> Any:
+def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | None = None, run: Any = None) -> Any:
     """A Lightning callback saving into ``folder`` as ``config`` (the ``trainer.*`` entries) says;
-    ``resume_from`` is the checkpoint this ``fit`` resumes from, if any."""
+    ``resume_from`` is the checkpoint this ``fit`` resumes from, if any. In a ``run``, a
+    SIGTERM that arrives during a training step waits for the step's end, so the
+    checkpoint saved on the way out is exact."""
     from lightning.pytorch.callbacks import Callback
 
     from ba3l.run import Terminated
@@ -45,6 +47,19 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
         def __init__(self) -> None:
             self.saved_step = -1
             self.restored_rng: dict | None = None
+            self.step_in_progress: Any = None  # the signal deferral of the step under way
+
+        def on_train_batch_start(self, trainer: Any, module: Any, *args: Any) -> None:
+            if run is not None and hasattr(run, "signals_deferred"):
+                self.step_in_progress = run.signals_deferred()
+                self.step_in_progress.__enter__()
+
+        def end_of_step(self, exception: BaseException | None = None) -> None:
+            """A SIGTERM held back during the step stops the run now (Terminated, then on_exception);
+            when the step ended with ``exception``, it stays held for the run's end."""
+            step, self.step_in_progress = self.step_in_progress, None
+            if step is not None:
+                step.__exit__(type(exception) if exception else None, exception, None)
 
         def on_train_start(self, trainer: Any, module: Any) -> None:
             if resume_from and trainer.ckpt_path == resume_from:
@@ -57,12 +72,14 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
             step = trainer.global_step
             if every_steps and step > 0 and step % int(every_steps) == 0 and step != self.saved_step:
                 self.save(trainer)
+            self.end_of_step()
 
         def on_train_epoch_end(self, trainer: Any, module: Any) -> None:
             if (trainer.current_epoch + 1) % every_epochs == 0:
                 self.save(trainer)  # also at a step just saved: now with the epoch's validation
 
         def on_exception(self, trainer: Any, module: Any, exception: BaseException) -> None:
+            self.end_of_step(exception)
             if isinstance(exception, Terminated) and trainer.world_size == 1:  # the others would not join a save
                 if trainer.global_step != self.saved_step:
                     self.save(trainer)

@@ -84,7 +84,7 @@ def build_trainer(experiment: Experiment, overrides: dict[str, Any]) -> Any:
     if config.get("enable_progress_bar") in (None, True) and not callbacks:
         callbacks.append(_timed_progress_bar())
     if config.get("enable_checkpointing") in (None, True):
-        callbacks.append(checkpoint_callback(os.path.join(root, "checkpoints"), config, resume_from))
+        callbacks.append(checkpoint_callback(os.path.join(root, "checkpoints"), config, resume_from, context))
         filled["enable_checkpointing"] = False  # Lightning's own ModelCheckpoint would save a second time
     if callbacks:
         filled["callbacks"] = callbacks
