@@ -15,3 +15,14 @@ from ba3l.experiment import Options as Options
 from ba3l.experiment import invoke as invoke
 
 __version__ = "0.1.0"
+
+
+def load(storage_dir: str, checkpoint: str = "best") -> object:
+    """The trained model of a storage dir, in eval mode: :func:`ba3l.train.load` (imports Lightning).
+
+    Example:
+        >>> model = ba3l.load("storage/digits/1")   # doctest: +SKIP
+    """
+    from ba3l.train import load as load_model
+
+    return load_model(storage_dir, checkpoint)

@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+import ba3l
 import ba3l.train
 from ba3l import Experiment, Ingredient
 from ba3l.config import ConfigError
@@ -138,7 +139,7 @@ def test_load_rebuilds_the_module_from_config_json_with_the_trained_weights(tmp_
     assert isinstance(model, Regressor) and not model.training
     assert model.config == stored
     assert all(torch.equal(model.state_dict()[name], value) for name, value in trained.items())
-    assert ba3l.train.load(storage_dir).config == stored
+    assert ba3l.train.load(storage_dir).config == ba3l.load(storage_dir).config == stored
 
 
 def test_from_storage_dir_refuses_a_model_of_another_class(tmp_path):
