@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torch.utils.data import DataLoader, TensorDataset
 
 import ba3l
@@ -31,6 +32,7 @@ class Regressor(LightningModule):
         x, y = batch
         loss = torch.nn.functional.mse_loss(self(x), y)
         self.log("loss", loss)
+        self.log_scalar("fast_loss", loss)
         return loss
 
 
@@ -140,6 +142,23 @@ def test_load_rebuilds_the_module_from_config_json_with_the_trained_weights(tmp_
     assert model.config == stored
     assert all(torch.equal(model.state_dict()[name], value) for name, value in trained.items())
     assert ba3l.train.load(storage_dir).config == ba3l.load(storage_dir).config == stored
+
+
+def test_log_scalar_reaches_the_run_at_each_step_and_tensorboard_every_n_steps(tmp_path):
+    ex = experiment(tmp_path)
+
+    @ex.main
+    def main(_run):
+        ex.get_trainer().fit(Regressor(), data())
+        return _run.storage_dir
+
+    storage_dir = Path(ex.run(config_updates={"trainer.log_every_n_steps": 3}).result)
+    metrics = json.loads((storage_dir / "runs" / "1" / "metrics.json").read_text())
+    assert metrics["fast_loss"]["steps"] == list(range(8))  # 2 epochs of 4 batches: every step to the run
+    events = EventAccumulator(str(storage_dir / "tensorboard"))
+    events.Reload()
+    assert [event.step for event in events.Scalars("fast_loss")] == [0, 3, 6]  # every log_every_n_steps
+    assert [event.value for event in events.Scalars("fast_loss")] == pytest.approx(metrics["fast_loss"]["values"][::3])
 
 
 def test_from_storage_dir_refuses_a_model_of_another_class(tmp_path):

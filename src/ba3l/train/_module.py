@@ -4,6 +4,7 @@ Made in a run (or ``ex.configured``), it takes the resolved config from there; m
 from a stored ``config.json`` (``ba3l.train.load``), it takes that. It offers:
 
 * ``self.config``, ``self.experiment`` and ``self.run`` (``None`` outside a run);
+* ``self.log_scalar(name, value)``: a per-step value to the run and TensorBoard, cheaply;
 * ``self.build_model(name)``: the sub-model ``models.<name>`` describes, a factory dict
   (``{"factory": "pkg.Net", "width": 64}``) or an ingredient with a ``build`` command;
 * ``configure_optimizers`` from the config's ``optimizer`` factory dict, the model's
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import lightning.pytorch as pl
+from lightning.pytorch.loggers import TensorBoardLogger
 
 from ba3l.config import ConfigError, copy_tree, did_you_mean, factory_key, instantiate
 from ba3l.experiment import active_context
@@ -87,6 +89,26 @@ class LightningModule(pl.LightningModule):
             raise ConfigError(f"models.{name} is built by its ingredient's command: build the model inside a run "
                               "or ex.configured(...), or describe it with a factory dict")
         return context.get_command_function(f"models.{name}.build")()
+
+    def log_scalar(self, name: str, value: Any) -> None:
+        """Log ``value`` at the current global step to the run (its observers), and to
+        TensorBoard every ``trainer.log_every_n_steps`` steps (as Lightning's loggers get it).
+
+        The cheap path for a value logged at every step: a few µs, where Lightning's
+        ``self.log`` costs hundreds; it does not reach the progress bar, callbacks or
+        ``trainer.callback_metrics`` (use ``self.log`` for what a checkpoint monitors).
+
+        Example:
+            >>> self.log_scalar("train_loss", loss)   # doctest: +SKIP
+        """
+        value, step = float(value), self.global_step
+        if self.run is not None:
+            self.run.log_scalar(name, value, step)
+        trainer = self._trainer
+        if trainer is not None and trainer.is_global_zero and step % max(1, trainer.log_every_n_steps) == 0:
+            for logger in trainer.loggers:
+                if isinstance(logger, TensorBoardLogger):
+                    logger.experiment.add_scalar(name, value, step)
 
     def configure_optimizers(self) -> Any:
         """The optimizer the config's ``optimizer`` describes, over this module's parameters, and
