@@ -10,6 +10,13 @@ What goes on in ``fit``:
 * on resume, the generators are put back when training starts (after Lightning's sanity
   check, which keeps its own), so the resumed steps draw the same numbers.
 
+Writing happens in the background: the checkpoint is taken at once, its tensors copied
+(a consistent snapshot, well under a millisecond for a 1 MB one), and a worker thread
+serializes it, writes the file and moves the links while training goes on; ``fit`` waits for the last write before it returns,
+and a stop by signal before its final save. (That needs ba3l's in-memory
+``CheckpointIO``, which the trainer gets unless the config sets ``trainer.plugins``;
+without it, saves are written in place.)
+
 Under DDP every process takes part in a save (Lightning's ``save_checkpoint`` waits for
 all of them) and only the first writes the file and moves the links.
 """
@@ -17,6 +24,7 @@ all of them) and only the first writes the file and moves the links.
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ba3l.config import factory_name
@@ -29,11 +37,46 @@ MODULE_KEY = "ba3l_module"
 RNG_KEY = "ba3l_rng_states"
 
 
-def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | None = None, run: Any = None) -> Any:
+def memory_checkpoint_io() -> Any:
+    """Lightning's ``TorchCheckpointIO``, which, within ``take()``, keeps a snapshot of the
+    checkpoint (its tensors copied) instead of writing it: what the background writer writes."""
+    import torch
+    from lightning.fabric.plugins import TorchCheckpointIO
+    from lightning_utilities.core.apply_func import apply_to_collection
+
+    class MemoryCheckpointIO(TorchCheckpointIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.capturing = False
+            self.captured: dict | None = None
+
+        def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
+            if not self.capturing:
+                return super().save_checkpoint(checkpoint, path, storage_options)
+            # the tensors are the model's and the optimizer's own, which the next step changes: copy them now
+            self.captured = apply_to_collection(checkpoint, torch.Tensor, lambda tensor: tensor.detach().clone())
+            return None
+
+        def take(self, save: Any) -> dict | None:
+            """The checkpoint ``save()`` (a ``trainer.save_checkpoint`` call) made; ``None`` on other ranks."""
+            self.capturing, self.captured = True, None
+            try:
+                save()
+            finally:
+                self.capturing = False
+            snapshot, self.captured = self.captured, None
+            return snapshot
+
+    return MemoryCheckpointIO()
+
+
+def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | None = None, run: Any = None,
+                        memory_io: Any = None) -> Any:
     """A Lightning callback saving into ``folder`` as ``config`` (the ``trainer.*`` entries) says;
     ``resume_from`` is the checkpoint this ``fit`` resumes from, if any. In a ``run``, a
     SIGTERM that arrives during a training step waits for the step's end, so the
-    checkpoint saved on the way out is exact."""
+    checkpoint saved on the way out is exact. With ``memory_io`` (the trainer's
+    :func:`memory_checkpoint_io`), files are written in the background."""
     from lightning.pytorch.callbacks import Callback
 
     from ba3l.run import Terminated
@@ -48,6 +91,23 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
             self.saved_step = -1
             self.restored_rng: dict | None = None
             self.step_in_progress: Any = None  # the signal deferral of the step under way
+            self.writer: ThreadPoolExecutor | None = None
+            self.writing: list[Future] = []
+
+        def wait_for_writes(self) -> None:
+            """Until every checkpoint handed to the writer is on disk; a write's error is raised here."""
+            writing, self.writing = self.writing, []
+            for write in writing:
+                write.result()
+
+        def on_fit_end(self, trainer: Any, module: Any) -> None:
+            self.wait_for_writes()
+
+        def teardown(self, trainer: Any, module: Any, stage: str) -> None:
+            self.wait_for_writes()
+            if self.writer is not None:
+                self.writer.shutdown()
+                self.writer = None
 
         def on_train_batch_start(self, trainer: Any, module: Any, *args: Any) -> None:
             if run is not None and hasattr(run, "signals_deferred"):
@@ -80,6 +140,7 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
 
         def on_exception(self, trainer: Any, module: Any, exception: BaseException) -> None:
             self.end_of_step(exception)
+            self.wait_for_writes()
             if isinstance(exception, Terminated) and trainer.world_size == 1:  # the others would not join a save
                 if trainer.global_step != self.saved_step:
                     self.save(trainer)
@@ -94,7 +155,17 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
                 write(os.path.join(folder, "not-written-by-this-process"))  # takes part; only rank 0 writes
                 return
             metrics = {name: float(value) for name, value in trainer.callback_metrics.items() if value.numel() == 1}
-            checkpoints.save(trainer.global_step, write, metrics, {monitor: mode} if monitor else {})
+            modes = {monitor: mode} if monitor else {}
+            if memory_io is None:
+                checkpoints.save(trainer.global_step, write, metrics, modes)
+                return
+            snapshot = memory_io.take(lambda: write(os.path.join(folder, "in-memory")))
+            self.writer = self.writer or ThreadPoolExecutor(max_workers=1, thread_name_prefix="ba3l-checkpoints")
+            for finished in [pending for pending in self.writing if pending.done()]:
+                finished.result()  # a write that failed is raised here, at the next save
+                self.writing.remove(finished)
+            self.writing.append(self.writer.submit(checkpoints.save, trainer.global_step, _writer_of(snapshot), metrics,
+                                                   modes))
 
         def on_save_checkpoint(self, trainer: Any, module: Any, checkpoint: dict) -> None:
             checkpoint[RNG_KEY] = rng_states()
@@ -104,3 +175,12 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
             self.restored_rng = checkpoint.get(RNG_KEY)
 
     return SaveCheckpoints()
+
+
+def _writer_of(checkpoint: dict) -> Any:
+    def write(path: str) -> None:
+        import torch
+
+        torch.save(checkpoint, path)
+
+    return write

@@ -16,13 +16,17 @@ from typing import Any
 def rng_states() -> dict[str, Any]:
     """The states of ``random``, and of numpy's and torch's global generators when imported, as
     plain numbers and tensors (what ``torch.load(weights_only=True)`` accepts)."""
-    states: dict[str, Any] = {"python": random.getstate()}
+    torch = sys.modules.get("torch")
+    # the long key lists as one tensor each when torch is there: a checkpoint copies and pickles
+    # them at every save, and 1,250 separate numbers cost far more than two tensors
+    as_keys = (lambda keys: torch.tensor(keys, dtype=torch.int64)) if torch is not None else list
+    version, internal, gauss_next = random.getstate()
+    states: dict[str, Any] = {"python": (version, as_keys(internal), gauss_next)}
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         kind, keys, position, has_gauss, gauss = numpy.random.get_state()
-        # plain numbers: a checkpoint holding them loads with torch.load(weights_only=True)
-        states["numpy"] = [kind, keys.tolist(), int(position), int(has_gauss), float(gauss)]
-    torch = sys.modules.get("torch")
+        # plain numbers and tensors: a checkpoint holding them loads with torch.load(weights_only=True)
+        states["numpy"] = [kind, as_keys(keys.tolist()), int(position), int(has_gauss), float(gauss)]
     if torch is not None:
         states["torch"] = torch.get_rng_state()
         if torch.cuda.is_available():
@@ -38,7 +42,7 @@ def set_rng_states(states: dict[str, Any]) -> None:
         import numpy
 
         kind, keys, position, has_gauss, gauss = states["numpy"]
-        numpy.random.set_state((kind, numpy.asarray(keys, dtype=numpy.uint32), position, has_gauss, gauss))
+        numpy.random.set_state((kind, numpy.asarray(_numbers(keys), dtype=numpy.uint32), position, has_gauss, gauss))
     if "torch" in states:
         import torch
 
@@ -50,4 +54,9 @@ def set_rng_states(states: dict[str, Any]) -> None:
 def _as_python_state(state: Any) -> tuple:
     """``random.getstate()``'s tuple, also after a checkpoint turned its inner tuple into a list."""
     version, internal, gauss = state
-    return version, tuple(internal), gauss
+    return version, tuple(_numbers(internal)), gauss
+
+
+def _numbers(keys: Any) -> list[int]:
+    """A key list saved as a tensor or as numbers, as Python ints."""
+    return keys.tolist() if hasattr(keys, "tolist") else [int(key) for key in keys]

@@ -28,10 +28,10 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from ba3l.config import ConfigError
+from ba3l.config import ConfigDict, ConfigError
 from ba3l.experiment import Ingredient, active_context
 
-from ._checkpointing import checkpoint_callback
+from ._checkpointing import checkpoint_callback, memory_checkpoint_io
 from ._checkpoints import CheckpointFolder, checkpoint_step
 
 if TYPE_CHECKING:
@@ -42,20 +42,23 @@ PATH = "trainer"
 REDRAW_SECONDS = 0.5
 
 
-CHECKPOINT_ENTRIES = {
-    "checkpoint_every_epochs": 1,  # epochs between checkpoints
-    "checkpoint_every_steps": None,  # optimizer steps between checkpoints as well (None: only per epoch)
-    "keep_last": 3,  # newest checkpoints kept (the best ones are kept too); None keeps all
-    "monitor": None,  # a logged metric: ckpt_best_<monitor>.ckpt follows its best value
-    "monitor_mode": "min",  # 'min' or 'max': which value of the monitored metric is best
+CHECKPOINT_ENTRIES = {  # ba3l's entries beside the Trainer's: (default, doc)
+    "checkpoint_every_epochs": (1, "epochs between checkpoints"),
+    "checkpoint_every_steps": (None, "optimizer steps between checkpoints as well (None: only per epoch)"),
+    "keep_last": (3, "newest checkpoints kept (the best ones are kept too); None keeps all"),
+    "monitor": (None, "a logged metric: ckpt_best_<monitor>.ckpt follows its best value"),
+    "monitor_mode": ("min", "'min' or 'max': which value of the monitored metric is best"),
 }
 
 
 def trainer_ingredient() -> Ingredient:
     """The ``trainer`` ingredient: Lightning's Trainer captured with all its arguments as config,
-    and ba3l's checkpoint entries beside them."""
+    and ba3l's checkpoint entries beside them, documented in ``--help`` and ``print_config``."""
     ingredient = Ingredient(PATH)
-    ingredient.command(TRAINER, unobserved=True, **CHECKPOINT_ENTRIES)
+    ingredient.command(TRAINER, unobserved=True, **{name: default for name, (default, _) in CHECKPOINT_ENTRIES.items()})
+    documented = ConfigDict({name: default for name, (default, _) in CHECKPOINT_ENTRIES.items()}, "ba3l.train")
+    documented.docs.update({(name,): doc for name, (_, doc) in CHECKPOINT_ENTRIES.items()})
+    ingredient.config_sources.append(documented)
     return ingredient
 
 
@@ -84,7 +87,10 @@ def build_trainer(experiment: Experiment, overrides: dict[str, Any]) -> Any:
     if config.get("enable_progress_bar") in (None, True) and not callbacks:
         callbacks.append(_timed_progress_bar())
     if config.get("enable_checkpointing") in (None, True):
-        callbacks.append(checkpoint_callback(os.path.join(root, "checkpoints"), config, resume_from, context))
+        memory_io = memory_checkpoint_io() if config.get("plugins") is None else None  # lets saves write in the background
+        if memory_io is not None:
+            filled["plugins"] = [memory_io]
+        callbacks.append(checkpoint_callback(os.path.join(root, "checkpoints"), config, resume_from, context, memory_io))
         filled["enable_checkpointing"] = False  # Lightning's own ModelCheckpoint would save a second time
     if callbacks:
         filled["callbacks"] = callbacks
