@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) bench/cli_latency.py
 	$(PY) bench/resolve_scaling.py
 	$(PY) bench/metrics_logging.py
+	$(PY) bench/trainer_overhead.py
 
 clean:
 	rm -rf $(VENV) $(MLFLOW_VENV) runs
