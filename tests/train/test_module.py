@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 import ba3l
 import ba3l.train
-from ba3l import Experiment, Ingredient
+from ba3l import CMD, Experiment, Ingredient
 from ba3l.config import ConfigError
 from ba3l.observers import StorageDirObserver
 from ba3l.train import LightningModule
@@ -174,3 +174,25 @@ def test_from_storage_dir_refuses_a_model_of_another_class(tmp_path):
 
     with pytest.raises(ConfigError, match="holds a Regressor, not a Other"):
         Other.from_storage_dir(ex.run().result)
+
+
+def test_training_data_from_dataset_ingredients_found_by_their_markers(tmp_path):
+    ex = experiment(tmp_path)
+
+    @ex.datasets.command
+    def blobs():
+        generator = torch.Generator().manual_seed(1)
+        return TensorDataset(torch.randn(40, 4, generator=generator), torch.randn(40, 1, generator=generator))
+
+    ex.datasets.train.iter("ba3l.train.ResumableLoader", batch_size=8, shuffle=True, train=True,
+                           dataset=CMD("/datasets.blobs"))
+    ex.datasets.val.iter("torch.utils.data.DataLoader", batch_size=20, validate=True, dataset=CMD("/datasets.blobs"))
+
+    @ex.main
+    def main():
+        train, val = ex.get_train_dataloaders(), ex.get_val_dataloaders()
+        trainer = ex.get_trainer(limit_val_batches=0)
+        trainer.fit(Regressor(), train, val)
+        return type(train).__name__, train.batch_size, val.batch_size, trainer.global_step
+
+    assert ex.run(config_updates={"datasets.train.batch_size": 10}).result == ("ResumableLoader", 10, 20, 8)
