@@ -120,6 +120,6 @@ def main(_run):
         return None  # another process of a DDP job: the first one reports
     print(f"test accuracy: {accuracy:.3f}")
     print(f"storage dir:   {_run.storage_dir} (config.json, checkpoints/, tensorboard/, runs/{_run.id}/)")
-    print(f"load it back:  ba3l.train.load({_run.storage_dir!r})")
+    print(f"load it back:  ba3l.load({_run.storage_dir!r})")
     print(f"go on with it: python digits.py resume {_run.storage_dir}")
     return {"test_acc": accuracy}

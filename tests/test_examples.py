@@ -82,11 +82,11 @@ def test_digits_trains_to_95_percent_within_a_minute_and_keeps_everything_in_its
     assert any((storage / "tensorboard").rglob("events.out.tfevents*"))
     metrics = json.loads((storage / "runs" / "1" / "metrics.json").read_text())
     assert {"train_loss", "val_acc", "test_acc"} <= set(metrics)
-    assert f"load it back:  ba3l.train.load({str(storage)!r})" in ran.stdout
+    assert f"load it back:  ba3l.load({str(storage)!r})" in ran.stdout
     check = (  # from another folder, without the script's run or its data loaders
-        "import ba3l.train, torch\n"
+        "import ba3l, torch\n"
         "from sklearn.datasets import load_digits\n"
-        f"model = ba3l.train.load({str(storage)!r})\n"
+        f"model = ba3l.load({str(storage)!r})\n"
         "digits = load_digits()\n"
         "x = torch.tensor(digits.data, dtype=torch.float32) / 16\n"
         "with torch.no_grad():\n"
