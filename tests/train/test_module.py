@@ -196,3 +196,4 @@ def test_training_data_from_dataset_ingredients_found_by_their_markers(tmp_path)
         return type(train).__name__, train.batch_size, val.batch_size, trainer.global_step
 
     assert ex.run(config_updates={"datasets.train.batch_size": 10}).result == ("ResumableLoader", 10, 20, 8)
+

@@ -18,6 +18,9 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from ba3l import Experiment
+from ba3l.config import UsageError
+
 SCRIPT = Path(__file__).with_name("resumable.py")
 STEPS_PER_EPOCH, EPOCHS = 13, 3
 
@@ -137,3 +140,27 @@ def test_resume_of_a_folder_that_is_no_storage_dir_is_bad_input(tmp_path):
     assert result.stderr.strip().splitlines() == [f"error: '{tmp_path}' is not a storage dir: it has no config.json"]
     assert storage_dirs(tmp_path) == []  # nothing half-written
     assert ba3l(tmp_path, "resume", check=False).stderr.startswith("error: resume takes one STORAGE_DIR")
+
+
+def test_resuming_needs_a_storage_dir_observer(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    ex = Experiment("plain")
+    ex.trainer  # noqa: B018 - declares resume
+
+    @ex.main
+    def main():
+        pass
+
+    with pytest.raises(UsageError, match="resume records into a storage dir: add a StorageDirObserver"):
+        ex.run(config_updates={"resume": str(tmp_path)})
+
+
+def test_a_resume_key_of_an_experiment_without_trainer_is_its_own():
+    ex = Experiment("own")
+    ex.add_config(resume=True)
+
+    @ex.main
+    def main(resume):
+        return resume
+
+    assert ex.run().result is True

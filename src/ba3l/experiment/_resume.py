@@ -53,7 +53,7 @@ def resume_key_request(ex: Experiment, values: dict[str, Any], request: ConfigRe
     """The request that continues what the config's ``resume`` names (a storage dir, or
     ``auto`` and one is found); ``None`` when the config, as resolved, is to run as it is."""
     wanted = values.get(RESUME)
-    if not wanted or _is_continuing(request):
+    if not wanted or _is_continuing(request) or ex.child("trainer") is None:  # without ex.trainer, 'resume' is the user's
         return None
     if wanted == AUTO:
         found = _find_resumable(ex, values)
