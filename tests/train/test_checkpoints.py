@@ -90,3 +90,23 @@ def test_a_kill_during_a_save_leaves_latest_at_the_last_complete_checkpoint(tmp_
     folder.save(3, writer("three"))  # the next save clears what the kill left
     assert not any(name.endswith(".tmp") for name in os.listdir(tmp_path))
     assert Path(folder.latest()).read_text() == "three"
+
+
+def test_a_checkpoint_snapshot_copies_every_tensor_and_keeps_the_containers_kinds():
+    from collections import OrderedDict, defaultdict, namedtuple
+
+    import torch
+
+    from ba3l.train._checkpointing import _snapshot
+
+    Pair = namedtuple("Pair", "a b")
+    weights = torch.zeros(3)
+    checkpoint = {"state_dict": OrderedDict(w=weights), "optimizer": [{"state": defaultdict(list, x=[weights])}],
+                  "pair": Pair(weights, 1), "size": torch.Size([3]), "epoch": 2}
+    copied = _snapshot(checkpoint)
+    weights += 1  # the next training step
+    assert torch.equal(copied["state_dict"]["w"], torch.zeros(3)) and type(copied["state_dict"]) is OrderedDict
+    assert torch.equal(copied["optimizer"][0]["state"]["x"][0], torch.zeros(3))
+    assert isinstance(copied["optimizer"][0]["state"], defaultdict)
+    assert type(copied["pair"]) is Pair and torch.equal(copied["pair"].a, torch.zeros(3))
+    assert copied["size"] == torch.Size([3]) and copied["epoch"] == 2
