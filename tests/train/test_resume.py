@@ -18,7 +18,7 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from ba3l import Experiment
+from ba3l import Experiment, invoke
 from ba3l.config import UsageError
 
 SCRIPT = Path(__file__).with_name("resumable.py")
@@ -164,3 +164,17 @@ def test_a_resume_key_of_an_experiment_without_trainer_is_its_own():
         return resume
 
     assert ex.run().result is True
+
+
+def test_help_lists_resume_for_an_experiment_with_a_trainer():
+    ex = Experiment("helped")
+    ex.trainer  # noqa: B018 - declares resume
+
+    @ex.main
+    def main():
+        pass
+
+    shown = invoke(ex, "--help").stdout
+    assert "resume STORAGE_DIR   Go on training where the runs of STORAGE_DIR stopped" in shown
+    assert "a storage dir to go on with, 'auto'" in shown  # the config entry, with its doc
+    assert "resume STORAGE_DIR" not in invoke(Experiment("plain"), "--help").stdout

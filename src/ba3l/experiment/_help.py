@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from ba3l.config import ResolvedConfig, format_path, mask_secrets, leaves, short_repr, type_name
 
 from ._builtins import BUILTINS
+from ._resume import RESUME
 from ._commandline import OPTIONS
 from ._mounts import command_table, list_mounts, named_config_table
 
@@ -31,6 +32,8 @@ def help_text(ex: Experiment) -> str:
         for name, (_, command) in command_table(mounts).items()
     ]
     commands += [(name, function.__doc__ or "") for name, function in BUILTINS.items()]
+    if RESUME in config.values and RESUME not in ex.commands:  # ex.trainer declared it
+        commands.append((f"{RESUME} STORAGE_DIR", "Go on training where the runs of STORAGE_DIR stopped, with its config."))
     sections.append(_table("Commands:", commands))
     named = [(name, source.doc or "") for name, (_, source) in named_config_table(mounts).items()]
     if named:
