@@ -101,8 +101,9 @@ def build_trainer(experiment: Experiment, overrides: dict[str, Any]) -> Any:
 
 
 def _resume_checkpoint(context: Any, root: str) -> str | None:
-    """The checkpoint to go on from: the latest in ``root`` when the config asks to resume."""
-    if not context.values.get("resume"):
+    """The checkpoint to go on from: the latest in ``root`` when the config asks to resume, for
+    the run's first trainer only (a second one, say for ``test``, starts from the model it is given)."""
+    if not context.values.get("resume") or "resumed_from" in getattr(context, "info", {}):
         return None
     latest = CheckpointFolder(os.path.join(root, "checkpoints")).latest()
     if latest and hasattr(context, "info"):
