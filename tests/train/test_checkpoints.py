@@ -92,6 +92,16 @@ def test_a_kill_during_a_save_leaves_latest_at_the_last_complete_checkpoint(tmp_
     assert Path(folder.latest()).read_text() == "three"
 
 
+def test_a_kill_between_the_pointer_and_the_link_leaves_latest_at_the_newer_complete_checkpoint(tmp_path):
+    folder = CheckpointFolder(tmp_path / "checkpoints")
+    folder.save(10, writer("weights 10"))
+    folder.save(20, writer("weights 20"))
+    link = tmp_path / "checkpoints" / "ckpt_latest.ckpt"
+    link.unlink()
+    link.symlink_to("ckpt_10.ckpt")  # the pointer file moved to 20, the link not yet
+    assert Path(folder.latest()).read_text() == "weights 20"
+
+
 def test_a_checkpoint_snapshot_copies_every_tensor_and_keeps_the_containers_kinds():
     from collections import OrderedDict, defaultdict, namedtuple
 

@@ -131,6 +131,7 @@ def test_resume_auto_goes_on_with_the_unfinished_storage_dir_of_the_same_config(
 
     ba3l(tmp_path, "with", "resume=auto", "trainer.max_epochs=2")  # another config: nothing to resume, a new start
     assert len(storage_dirs(tmp_path)) == 3
+    assert json.loads((storage_dirs(tmp_path)[2] / "runs" / "1" / "info.json").read_text()) == {"resumed_from": None}
 
 
 def test_resume_of_a_folder_that_is_no_storage_dir_is_bad_input(tmp_path):

@@ -101,12 +101,13 @@ class CheckpointFolder:
             return {}
 
     def _resolve(self, link: str, recorded: str | None) -> str | None:
-        """The link's target if it is there, else the pointer file's: both name complete files."""
+        """The pointer file's entry if its file is there, else the link's target: both name
+        complete files, and the pointer moves first (a kill between the two leaves it ahead)."""
+        if recorded and os.path.exists(os.path.join(self.folder, recorded)):
+            return os.path.join(self.folder, recorded)
         path = os.path.join(self.folder, link)
         if os.path.islink(path) and os.path.exists(path):
             return os.path.join(self.folder, os.readlink(path))
-        if recorded and os.path.exists(os.path.join(self.folder, recorded)):
-            return os.path.join(self.folder, recorded)
         return None
 
     def _link(self, link: str, target: str) -> None:

@@ -106,8 +106,9 @@ def _resume_checkpoint(context: Any, root: str) -> str | None:
     if not context.values.get("resume") or "resumed_from" in getattr(context, "info", {}):
         return None
     latest = CheckpointFolder(os.path.join(root, "checkpoints")).latest()
-    if latest and hasattr(context, "info"):
-        context.info["resumed_from"] = {"checkpoint": os.path.relpath(latest, root), "global_step": checkpoint_step(latest)}
+    if hasattr(context, "info"):  # None: asked to resume, nothing to resume from (a fresh start)
+        context.info["resumed_from"] = latest and {"checkpoint": os.path.relpath(latest, root),
+                                                   "global_step": checkpoint_step(latest)}
     return latest
 
 
