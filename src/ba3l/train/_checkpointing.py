@@ -143,6 +143,7 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
             if isinstance(exception, Terminated) and trainer.world_size == 1:  # the others would not join a save
                 if trainer.global_step != self.saved_step:
                     self.save(trainer)
+                    self.wait_for_writes()  # on disk before the run is recorded as interrupted
 
         def save(self, trainer: Any) -> None:
             self.saved_step = trainer.global_step
