@@ -15,7 +15,6 @@ from ._rng import set_rng_states as set_rng_states
 from ._trainer import build_trainer as build_trainer
 from ._trainer import trainer_ingredient as trainer_ingredient
 
-
 _LAZY = {"ResumableLoader": "._loader", "LightningModule": "._module"}  # importing these imports torch/Lightning
 
 

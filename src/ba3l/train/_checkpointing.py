@@ -140,10 +140,10 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
         def on_exception(self, trainer: Any, module: Any, exception: BaseException) -> None:
             self.end_of_step(exception)
             self.wait_for_writes()
-            if isinstance(exception, Terminated) and trainer.world_size == 1:  # the others would not join a save
-                if trainer.global_step != self.saved_step:
-                    self.save(trainer)
-                    self.wait_for_writes()  # on disk before the run is recorded as interrupted
+            # under DDP the other processes would not join a save; a step just saved needs none
+            if isinstance(exception, Terminated) and trainer.world_size == 1 and trainer.global_step != self.saved_step:
+                self.save(trainer)
+                self.wait_for_writes()  # on disk before the run is recorded as interrupted
 
         def save(self, trainer: Any) -> None:
             self.saved_step = trainer.global_step

@@ -37,7 +37,7 @@ class _EpochOrder(DistributedSampler):
     the world size and rank are read when an epoch starts, not when it is made.
     """
 
-    def __init__(self, size: int, shuffle: bool, seed: int):  # noqa: super().__init__ needs a process group
+    def __init__(self, size: int, shuffle: bool, seed: int):  # not super().__init__: it wants a process group now
         self.size, self.shuffle, self.seed = size, shuffle, seed
         self.epoch = 0
         self.skip = 0  # indices of this process's share to leave out at the start of the next epoch
