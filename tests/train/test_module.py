@@ -3,7 +3,9 @@ scheduler from the config, the config as hyperparameters; loading it back from c
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -119,6 +121,18 @@ def test_an_unknown_sub_model_is_an_error_suggesting_the_nearest(tmp_path):
     with experiment(tmp_path).configured(), pytest.raises(ConfigError) as raised:
         LightningModule().build_model("encodr")
     assert str(raised.value) == "no config entry 'models.encodr' (did you mean 'encoder'?)"
+
+
+def test_a_copy_or_pickle_of_the_module_leaves_the_run_behind(tmp_path):
+    ex = experiment(tmp_path)
+
+    @ex.main
+    def main():
+        model = Regressor()
+        copied, unpickled = copy.deepcopy(model), pickle.loads(pickle.dumps(model))
+        return model.run is not None, copied.run, unpickled.experiment, copied.config == model.config
+
+    assert ex.run().result == (True, None, None, True)
 
 
 def test_outside_a_run_the_module_needs_a_config():

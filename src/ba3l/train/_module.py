@@ -59,6 +59,11 @@ class LightningModule(pl.LightningModule):
         self.run = context if isinstance(context, Run) else None
         self.save_hyperparameters({"config": self.config})  # load_from_checkpoint rebuilds from it too
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy or pickle (``copy.deepcopy`` by SWA or EMA, a spawned process) leaves out the
+        run and the experiment: they hold locks and threads, and belong to this process."""
+        return {**super().__getstate__(), "run": None, "experiment": None}
+
     @classmethod
     def from_storage_dir(cls, storage_dir: str, checkpoint: str = "best") -> Any:
         """The trained model of ``storage_dir`` (as :func:`ba3l.train.load` gives it), checked to be a ``cls``.
