@@ -2,7 +2,8 @@
 
 The Trainer as config (``ex.trainer``, ``ex.get_trainer()``), checkpoints in the storage
 dir with the random generators' states, exact resume (``ResumableLoader`` keeps the
-position inside an epoch), and loading a trained model back (``load``).
+position inside an epoch), a progress bar drawn by the clock (``TimedProgressBar``), and
+loading a trained model back (``load``).
 """
 
 import importlib
@@ -15,7 +16,8 @@ from ._rng import set_rng_states as set_rng_states
 from ._trainer import build_trainer as build_trainer
 from ._trainer import trainer_ingredient as trainer_ingredient
 
-_LAZY = {"ResumableLoader": "._loader", "LightningModule": "._module"}  # importing these imports torch/Lightning
+# importing these imports torch or Lightning
+_LAZY = {"ResumableLoader": "._loader", "LightningModule": "._module", "TimedProgressBar": "._progress"}
 
 
 def __getattr__(name: str) -> Any:

@@ -10,12 +10,15 @@ What goes on in ``fit``:
 * on resume, the generators are put back when training starts (after Lightning's sanity
   check, which keeps its own), so the resumed steps draw the same numbers.
 
-Writing happens in the background: the checkpoint is taken at once, its tensors copied
-(a consistent snapshot, well under a millisecond for a 1 MB one), and a worker thread
-serializes it, writes the file and moves the links while training goes on; ``fit`` waits for the last write before it returns,
-and a stop by signal before its final save. (That needs ba3l's in-memory
-``CheckpointIO``, which the trainer gets unless the config sets ``trainer.plugins``;
-without it, saves are written in place.)
+Writing happens in the background: the checkpoint is serialized at once, into memory
+(``torch.save``, the same bytes Lightning would write), and a worker thread writes the
+file and moves the links while training goes on; ``fit`` waits for the last write before
+it returns, and a stop by signal before its final save. Serializing stays on the training
+thread on purpose: it is Python work that holds the GIL, so a worker doing it would stall
+every step it overlaps (and a consistent copy of the tensors would cost a copy first);
+the file I/O lets the GIL go. (That needs ba3l's in-memory ``CheckpointIO``, which the
+trainer gets unless the config sets ``trainer.plugins``; without it, saves are written
+in place.)
 
 Under DDP every process takes part in a save (Lightning's ``save_checkpoint`` waits for
 all of them) and only the first writes the file and moves the links.
@@ -23,7 +26,7 @@ all of them) and only the first writes the file and moves the links.
 
 from __future__ import annotations
 
-import copy
+import io
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -39,32 +42,36 @@ RNG_KEY = "ba3l_rng_states"
 
 
 def memory_checkpoint_io() -> Any:
-    """Lightning's ``TorchCheckpointIO``, which, within ``take()``, keeps a snapshot of the
-    checkpoint (its tensors copied) instead of writing it: what the background writer writes."""
+    """Lightning's ``TorchCheckpointIO``, which, within ``take()``, serializes the checkpoint into
+    memory instead of writing it: the bytes the background writer writes."""
     from lightning.fabric.plugins import TorchCheckpointIO
 
     class MemoryCheckpointIO(TorchCheckpointIO):
         def __init__(self) -> None:
             super().__init__()
             self.capturing = False
-            self.captured: dict | None = None
+            self.captured: io.BytesIO | None = None
 
         def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
             if not self.capturing:
                 return super().save_checkpoint(checkpoint, path, storage_options)
-            # the tensors are the model's and the optimizer's own, which the next step changes: copy them now
-            self.captured = _snapshot(checkpoint)
+            import torch
+
+            # now, before the next step changes the model's and the optimizer's tensors
+            self.captured = io.BytesIO()
+            torch.save(checkpoint, self.captured)
             return None
 
-        def take(self, save: Any) -> dict | None:
-            """The checkpoint ``save()`` (a ``trainer.save_checkpoint`` call) made; ``None`` on other ranks."""
+        def take(self, save: Any) -> io.BytesIO | None:
+            """The checkpoint ``save()`` (a ``trainer.save_checkpoint`` call) made, serialized;
+            ``None`` on other ranks."""
             self.capturing, self.captured = True, None
             try:
                 save()
             finally:
                 self.capturing = False
-            snapshot, self.captured = self.captured, None
-            return snapshot
+            serialized, self.captured = self.captured, None
+            return serialized
 
     return MemoryCheckpointIO()
 
@@ -159,12 +166,12 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
             if memory_io is None:
                 checkpoints.save(trainer.global_step, write, metrics, modes)
                 return
-            snapshot = memory_io.take(lambda: write(os.path.join(folder, "in-memory")))
+            serialized = memory_io.take(lambda: write(os.path.join(folder, "in-memory")))
             self.writer = self.writer or ThreadPoolExecutor(max_workers=1, thread_name_prefix="ba3l-checkpoints")
             for finished in [pending for pending in self.writing if pending.done()]:
                 finished.result()  # a write that failed is raised here, at the next save
                 self.writing.remove(finished)
-            self.writing.append(self.writer.submit(checkpoints.save, trainer.global_step, _writer_of(snapshot), metrics,
+            self.writing.append(self.writer.submit(checkpoints.save, trainer.global_step, _writer_of(serialized), metrics,
                                                    modes))
 
         def on_save_checkpoint(self, trainer: Any, module: Any, checkpoint: dict) -> None:
@@ -177,33 +184,9 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
     return SaveCheckpoints()
 
 
-def _writer_of(checkpoint: dict) -> Any:
+def _writer_of(serialized: io.BytesIO) -> Any:
     def write(path: str) -> None:
-        import torch
-
-        torch.save(checkpoint, path)
+        with open(path, "wb") as file:
+            file.write(serialized.getbuffer())
 
     return write
-
-
-def _snapshot(value: Any) -> Any:
-    """``value`` with every tensor in its dicts, lists and tuples copied (a quarter of the time
-    Lightning's ``apply_to_collection`` takes for a checkpoint: it runs at every save)."""
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if type(value) is dict:
-        return {key: _snapshot(item) for key, item in value.items()}
-    if isinstance(value, dict):  # OrderedDict, Lightning's AttributeDict, defaultdict: a copy of its own kind
-        copied = copy.copy(value)
-        for key, item in value.items():
-            copied[key] = _snapshot(item)
-        return copied
-    if isinstance(value, list):
-        return [_snapshot(item) for item in value]
-    if type(value) is tuple:
-        return tuple(_snapshot(item) for item in value)
-    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a namedtuple
-        return type(value)(*(_snapshot(item) for item in value))
-    return value  # numbers, strings, and other immutable values (torch.Size ...)

@@ -7,7 +7,7 @@ config leaves at Lightning's defaults, ba3l fills when the trainer is built in a
 * ``default_root_dir``: the run's storage dir (``StorageDirObserver``), else its record's folder;
 * ``logger``: TensorBoard into ``<root>/tensorboard``, and every logged metric forwarded to
   the run (``_run.log_scalar``), so the run's observers get it;
-* the progress bar redraws at most a few times a second rather than at every step;
+* the progress bar (:class:`~ba3l.train.TimedProgressBar`) redraws twice a second, not at every step;
 * checkpoints go to ``<root>/checkpoints/ckpt_<global_step>.ckpt`` with ``ckpt_latest.ckpt``
   and ``ckpt_best_<monitor>.ckpt`` links (:class:`~ba3l.train.CheckpointFolder`), every
   ``trainer.checkpoint_every_epochs`` epochs (and ``checkpoint_every_steps`` steps), the
@@ -25,7 +25,6 @@ when the script is merely imported.
 from __future__ import annotations
 
 import os
-import time
 from typing import TYPE_CHECKING, Any
 
 from ba3l.config import ConfigDict, ConfigError
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
 
 TRAINER = "lightning.pytorch.Trainer"
 PATH = "trainer"
-REDRAW_SECONDS = 0.5
 
 
 CHECKPOINT_ENTRIES = {  # ba3l's entries beside the Trainer's: (default, doc)
@@ -85,7 +83,9 @@ def build_trainer(experiment: Experiment, overrides: dict[str, Any]) -> Any:
         filled["logger"] = _loggers(root, context, checkpoint_step(resume_from) if resume_from else None)
     callbacks = list(config.get("callbacks") or [])
     if config.get("enable_progress_bar") in (None, True) and not callbacks:
-        callbacks.append(_timed_progress_bar())
+        from ._progress import TimedProgressBar
+
+        callbacks.append(TimedProgressBar())
     if config.get("enable_checkpointing") in (None, True):
         memory_io = memory_checkpoint_io() if config.get("plugins") is None else None  # lets saves write in the background
         if memory_io is not None:
@@ -113,14 +113,25 @@ def _resume_checkpoint(context: Any, root: str) -> str | None:
 
 
 def _loggers(root: str, context: Any, resumed_step: int | None) -> list[Any]:
-    from lightning.pytorch.loggers import TensorBoardLogger
-
-    # purge_step: TensorBoard hides what an interrupted run logged from that step on, so a resume has no repeats
-    tensorboard = TensorBoardLogger(save_dir=root, name="tensorboard", version="", purge_step=resumed_step)
-    loggers = [tensorboard]
+    loggers = [_tensorboard(root, resumed_step)]
     if hasattr(context, "log_scalar"):  # a run, not ex.configured(...)
         loggers.append(_run_logger(context))
     return loggers
+
+
+def _tensorboard(root: str, resumed_step: int | None) -> Any:
+    """TensorBoard into ``<root>/tensorboard``, without a copy of the config: the run's
+    ``config.json`` has it, and Lightning's copy (``hparams.yaml`` and TensorBoard's hparams
+    tab, the whole config flattened) cost ~5 ms of every ``fit``."""
+    from lightning.pytorch.loggers import TensorBoardLogger
+
+    class ConfigFreeTensorBoardLogger(TensorBoardLogger):
+        def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    # purge_step: TensorBoard hides what an interrupted run logged from that step on, so a resume has no repeats
+    return ConfigFreeTensorBoardLogger(save_dir=root, name="tensorboard", version="", purge_step=resumed_step,
+                                       default_hp_metric=False)
 
 
 def _run_logger(run: Any) -> Any:
@@ -145,22 +156,3 @@ def _run_logger(run: Any) -> Any:
                     run.log_scalar(name, float(value), step)
 
     return RunLogger()
-
-
-def _timed_progress_bar() -> Any:
-    """Lightning's progress bar, redrawn by time: a redraw at every step costs ~230 µs a step."""
-    from lightning.pytorch.callbacks import TQDMProgressBar
-
-    class TimedProgressBar(TQDMProgressBar):
-        def __init__(self) -> None:
-            super().__init__(refresh_rate=1)
-            self._last_redraw = 0.0
-
-        def _should_update(self, current: int, total: int) -> bool:  # Lightning's hook for "redraw now?"
-            now = time.monotonic()
-            if current == total or now - self._last_redraw >= REDRAW_SECONDS:
-                self._last_redraw = now
-                return self.is_enabled
-            return False
-
-    return TimedProgressBar()
