@@ -21,14 +21,16 @@ from ba3l.observers import StorageDirObserver
 
 
 class Tiny(pl.LightningModule):
-    def __init__(self):
+    def __init__(self, log_loss: bool = True):
         super().__init__()
         self.layer = torch.nn.Linear(4, 1)
+        self.log_loss = log_loss  # barebones refuses self.log
 
     def training_step(self, batch, batch_index):
         x, y = batch
         loss = torch.nn.functional.mse_loss(self.layer(x), y)
-        self.log("train_loss", loss)
+        if self.log_loss:
+            self.log("train_loss", loss)
         return loss
 
     def configure_optimizers(self):
@@ -54,6 +56,39 @@ def build(tmp_path: Path) -> Experiment:
                 "bar": type(trainer.progress_bar_callback).__name__}
 
     return ex
+
+
+@pytest.mark.parametrize("settings, profiler", [("", "NoProfiler"), ("trainer.profiler=simple", "SimpleProfiler")])
+def test_the_profiler_costs_nothing_unless_the_config_asks_for_one(settings, profiler, tmp_path):
+    ex = Experiment("profiled")
+    ex.trainer  # noqa: B018 - declares trainer.* in the config
+
+    @ex.main
+    def main():
+        trainer = ex.get_trainer(max_epochs=1, accelerator="cpu", enable_model_summary=False, logger=False,
+                                 enable_progress_bar=False, enable_checkpointing=False)
+        trainer.fit(Tiny(), data())
+        return type(trainer.profiler).__name__, trainer.global_step
+
+    result = invoke(ex, f"-u with {settings}")
+    assert result.exit_code == 0, result.stderr
+    assert result.run.result == (profiler, 8)
+
+
+def test_a_barebones_trainer_gets_none_of_ba3ls_additions(tmp_path):
+    ex = Experiment("barebones")
+    ex.trainer  # noqa: B018 - declares trainer.* in the config
+    ex.observers.append(StorageDirObserver(root=tmp_path / "storage"))
+
+    @ex.main
+    def main():
+        trainer = ex.get_trainer(max_epochs=1, accelerator="cpu")
+        trainer.fit(Tiny(log_loss=False), data())
+        return trainer.loggers, trainer.checkpoint_callbacks, trainer.global_step, trainer.default_root_dir
+
+    result = invoke(ex, "with trainer.barebones=True")
+    assert result.exit_code == 0, result.stderr
+    assert result.run.result == ([], [], 8, str(tmp_path / "storage" / "barebones" / "1"))
 
 
 def test_every_trainer_argument_is_config_and_changes_from_the_command_line(tmp_path):

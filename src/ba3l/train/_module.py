@@ -106,11 +106,11 @@ class LightningModule(pl.LightningModule):
         Example:
             >>> self.log_scalar("train_loss", loss)   # doctest: +SKIP
         """
-        value, step = float(value), self.global_step
+        trainer = self._trainer
+        value, step = float(value), trainer.global_step if trainer is not None else 0
         if self.run is not None:
             self.run.log_scalar(name, value, step)
-        trainer = self._trainer
-        if trainer is not None and trainer.is_global_zero and step % max(1, trainer.log_every_n_steps) == 0:
+        if trainer is not None and step % max(1, trainer.log_every_n_steps) == 0 and trainer.is_global_zero:
             for logger in trainer.loggers:
                 if isinstance(logger, TensorBoardLogger):
                     logger.experiment.add_scalar(name, value, step)
