@@ -36,7 +36,11 @@ script says whether the median ratio meets it, as the other benchmarks do). ``--
 three ba3l fits (every hook of its callbacks, its loggers, ``self.log``, the checkpoint's
 ``torch.save``, ba3l's output capture and ``log_scalar``), in µs per step.
 
-    .venv/bin/python bench/trainer_overhead.py [--rounds 11] [--epochs 10] [--quick] [--profile]
+``--calls`` counts the Python function calls of a training step instead, for barebones and
+ba3l (``cProfile`` over a fit of 10 epochs minus one of 1, so fixed costs cancel): a
+measure of ba3l's work that does not move with the machine's speed.
+
+    .venv/bin/python bench/trainer_overhead.py [--rounds 11] [--epochs 10] [--quick] [--profile] [--calls]
 """
 
 from __future__ import annotations
@@ -320,6 +324,23 @@ def profile_ba3l(variant: Ba3lVariant, data: TensorDataset, epochs: int, rounds:
             print(f"  {seconds / steps * 1e6:>8.1f} {calls / steps:>10.2f} {seconds / calls * 1e6:>8.0f}  {label}")
 
 
+def calls_per_step(case: Callable, data: TensorDataset) -> float:
+    """Python function calls per training step of ``case``: a 10-epoch fit's minus a 1-epoch one's."""
+    import cProfile
+    import pstats
+
+    counted = {}
+    for epochs in (1, 10):
+        profile = cProfile.Profile()
+        with tempfile.TemporaryDirectory(prefix="ba3l-bench-") as folder, quiet():
+            case(data, 1, folder)  # warm: imports and first-time work are not a step's
+            profile.enable()
+            case(data, epochs, folder)
+            profile.disable()
+        counted[epochs] = sum(calls for calls, *_ in pstats.Stats(profile).stats.values())
+    return (counted[10] - counted[1]) / (9 * len(loader(data)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=11, help="timed rounds (default 11)")
@@ -327,6 +348,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 rounds of 5 epochs: a smoke test, not a measurement")
     parser.add_argument("--profile", action="store_true",
                         help="then time the parts of 3 ba3l fits (callbacks, loggers, self.log ...)")
+    parser.add_argument("--calls", action="store_true",
+                        help="count the Python calls of a step (barebones, ba3l) instead of timing")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.epochs = 3, 5
@@ -340,6 +363,10 @@ def main() -> None:
     ba3l = Ba3lVariant()
     cases: dict[str, Callable] = {"raw": run_raw, "barebones": run_barebones, "lightning": run_lightning, "ba3l": ba3l,
                                   "ba3l+log": Ba3lVariant(lightning_log=True)}
+    if args.calls:
+        for name in ("barebones", "ba3l"):
+            print(f"{name}: {calls_per_step(cases[name], data):.0f} Python calls a training step")
+        return
     steps = args.epochs * len(loader(data))
     print(f"{len(data)} training images, batch {BATCH}: {steps} steps ({args.epochs} epochs) per variant and round, "
           f"{args.rounds} rounds; torch {torch.__version__}, lightning {pl.__version__}, 1 thread")
