@@ -107,7 +107,9 @@ class LightningModule(pl.LightningModule):
             >>> self.log_scalar("train_loss", loss)   # doctest: +SKIP
         """
         trainer = self._trainer
-        value, step = float(value), trainer.global_step if trainer is not None else 0
+        # .item(): a tensor's number without float()'s warning about a tensor that requires grad
+        value = float(value.item() if hasattr(value, "item") else value)
+        step = trainer.global_step if trainer is not None else 0
         if self.run is not None:
             self.run.log_scalar(name, value, step)
         if trainer is not None and step % max(1, trainer.log_every_n_steps) == 0 and trainer.is_global_zero:
