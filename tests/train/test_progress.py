@@ -25,6 +25,9 @@ class Tiny(pl.LightningModule):
             self.print("a line from the model")
         return loss
 
+    def validation_step(self, batch, batch_index):
+        pass
+
     def test_step(self, batch, batch_index):
         pass
 
@@ -37,7 +40,7 @@ def loader() -> DataLoader:
     return DataLoader(data, batch_size=4)
 
 
-def drawings(redraw_seconds: float, tmp_path, capsys, test: bool = False) -> list[str]:
+def drawings(redraw_seconds: float, tmp_path, capsys, test: bool = False, validate: bool = False) -> list[str]:
     """The states of the line that a 2-epoch fit (and a test) wrote to stdout, in order."""
     trainer = pl.Trainer(max_epochs=2, accelerator="cpu", logger=False, enable_checkpointing=False,
                          enable_model_summary=False, default_root_dir=tmp_path,
@@ -45,7 +48,7 @@ def drawings(redraw_seconds: float, tmp_path, capsys, test: bool = False) -> lis
     capsys.readouterr()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        trainer.fit(Tiny(), loader())
+        trainer.fit(Tiny(), loader(), loader() if validate else None)
         if test:
             trainer.test(trainer.lightning_module, loader(), verbose=False)
     written = capsys.readouterr().out
@@ -72,6 +75,13 @@ def test_what_the_model_prints_goes_above_the_line(tmp_path, capsys):
     shown = drawings(0, tmp_path, capsys)
     printed = shown.index("a line from the model")
     assert shown[printed - 1].startswith("Epoch 2/2") and shown[printed + 1].startswith("Epoch 2/2")
+
+
+def test_a_validation_within_fit_shows_in_the_fits_line_and_leaves_no_line_of_its_own(tmp_path, capsys):
+    shown = drawings(0, tmp_path, capsys, validate=True)
+    assert f"Epoch 1/2, validating 1/{STEPS_PER_EPOCH}" in [state.split(":")[0] for state in shown]
+    assert all(state.startswith("Epoch") or state == "a line from the model" for state in shown)
+    assert not shown[-1].split(":")[0].endswith(f"/{STEPS_PER_EPOCH}")  # the last drawing is the fit's own
 
 
 def test_test_gets_a_line_of_its_own(tmp_path, capsys):
