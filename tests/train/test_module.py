@@ -173,6 +173,8 @@ def test_log_scalar_reaches_the_run_at_each_step_and_tensorboard_every_n_steps(t
     events.Reload()
     assert [event.step for event in events.Scalars("fast_loss")] == [0, 3, 6]  # every log_every_n_steps
     assert [event.value for event in events.Scalars("fast_loss")] == pytest.approx(metrics["fast_loss"]["values"][::3])
+    hparams = storage_dir / "tensorboard" / "hparams.yaml"  # the module's hparams are its config: config.json has it
+    assert not hparams.exists() or "log_every_n_steps" not in hparams.read_text()
 
 
 def test_from_storage_dir_refuses_a_model_of_another_class(tmp_path):

@@ -36,7 +36,7 @@ REDRAW_SECONDS = 0.5
 class _Line:
     """One progress line on stdout: counted by its loop, drawn only when asked."""
 
-    def __init__(self, description: str, total: float, start: int = 0) -> None:
+    def __init__(self, description: str, total: float | None, start: int = 0) -> None:
         self.description = description
         self.total = int(total) if total is not None and math.isfinite(total) else None
         self.start, self.count = start, start
