@@ -186,7 +186,14 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
 
 def _writer_of(serialized: io.BytesIO) -> Any:
     def write(path: str) -> None:
-        with open(path, "wb") as file:
-            file.write(serialized.getbuffer())
+        # os-level calls, not a file object: each system call here lets the GIL go and the
+        # training thread's step waits to take it back, so the fewer the better
+        data = serialized.getbuffer()
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            while data:
+                data = data[os.write(descriptor, data):]
+        finally:
+            os.close(descriptor)
 
     return write

@@ -17,10 +17,12 @@ them with Lightning's ``save_checkpoint``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from ba3l.config import write_text_atomic
@@ -38,6 +40,12 @@ class CheckpointFolder:
         keep_last: how many of the newest checkpoints to keep (the best ones are kept too);
             ``None`` keeps every one.
 
+    A folder has one writer (the training process, rank 0): the first ``save`` reads what
+    is there (a resumed run's checkpoints, what a kill left half-done) and later saves go
+    on from what this object wrote, with as few file operations as a save needs (the
+    background writer's every system call lets the training thread's GIL go and take
+    it back, so each costs the training steps too).
+
     Example:
         >>> folder = CheckpointFolder("storage/digits/1/checkpoints")   # doctest: +SKIP
         >>> folder.save(120, trainer.save_checkpoint, {"val_loss": 0.2}, {"val_loss": "min"})  # doctest: +SKIP
@@ -48,23 +56,28 @@ class CheckpointFolder:
             raise ValueError(f"keep_last must be at least 1 (or None to keep all), not {keep_last}")
         self.folder = os.fspath(folder)
         self.keep_last = keep_last
+        self._written: _WrittenState | None = None  # what this writer knows is there; read at the first save
 
     def save(self, step: int, write: Callable[[str], Any], metrics: Mapping[str, float] | None = None,
              modes: Mapping[str, str] | None = None) -> str:
         """Write the checkpoint of ``step`` with ``write(path)``, point ``latest`` at it, and
         ``best_<metric>`` for each metric in ``modes`` (``"min"`` or ``"max"``) it improves.
         Returns the checkpoint's path."""
-        os.makedirs(self.folder, exist_ok=True)
+        for mode in (modes or {}).values():
+            _check_mode(mode)
+        state = self._written or self._take_over()
         name = f"ckpt_{step}.ckpt"
         path = os.path.join(self.folder, name)
-        temporary = os.path.join(self.folder, f".{name}.{os.urandom(6).hex()}.tmp")
+        temporary = state.temporary(self.folder, name)
         try:
             write(temporary)
             os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
+        except BaseException:
+            with contextlib.suppress(OSError):
                 os.unlink(temporary)
-        pointer = self._pointer()
+            raise
+        state.numbered[step] = name
+        pointer = state.pointer
         pointer["latest"] = name
         best = pointer.setdefault("best", {})
         for metric, mode in (modes or {}).items():
@@ -72,10 +85,10 @@ class CheckpointFolder:
             if value is not None and _improves(float(value), best.get(metric), mode):
                 best[metric] = {"file": name, "value": float(value), "mode": mode}
         write_text_atomic(os.path.join(self.folder, POINTER), json.dumps(pointer, indent=2) + "\n")
-        self._link(LATEST, name)
+        self._link(state, LATEST, name)
         for metric, entry in best.items():
-            self._link(f"ckpt_best_{metric}.ckpt", entry["file"])
-        self._prune(pointer)
+            self._link(state, f"ckpt_best_{metric}.ckpt", entry["file"])
+        self._prune(state)
         return path
 
     def latest(self) -> str | None:
@@ -92,6 +105,19 @@ class CheckpointFolder:
         return list(self._pointer().get("best", {}))
 
     # files -------------------------------------------------------------------------------
+
+    def _take_over(self) -> _WrittenState:
+        """Before the first save: the folder made, what an earlier writer left read, and the
+        temporary files of saves and links that a kill cut short removed."""
+        os.makedirs(self.folder, exist_ok=True)
+        numbered = {}
+        for entry in os.listdir(self.folder):
+            if entry.startswith(".") and entry.endswith(".tmp"):
+                os.unlink(os.path.join(self.folder, entry))
+            elif match := _NUMBERED.match(entry):
+                numbered[int(match.group(1))] = entry
+        self._written = _WrittenState(self._pointer(), numbered)
+        return self._written
 
     def _pointer(self) -> dict:
         try:
@@ -110,30 +136,49 @@ class CheckpointFolder:
             return os.path.join(self.folder, os.readlink(path))
         return None
 
-    def _link(self, link: str, target: str) -> None:
-        """Point ``link`` at ``target`` (relative) in one step; without symlinks, the pointer file does it."""
-        temporary = os.path.join(self.folder, f".{link}.{os.urandom(6).hex()}.tmp")
+    def _link(self, state: _WrittenState, link: str, target: str) -> None:
+        """Point ``link`` at ``target`` (relative) in one step, unless this writer already did;
+        without symlinks, the pointer file does it."""
+        if state.links.get(link) == target:
+            return
+        temporary = state.temporary(self.folder, link)
         try:
             os.symlink(target, temporary)
             os.replace(temporary, os.path.join(self.folder, link))
+            state.links[link] = target
         except OSError:
-            if os.path.lexists(temporary):
+            with contextlib.suppress(OSError):
                 os.unlink(temporary)
 
-    def _prune(self, pointer: dict) -> None:
-        """Remove numbered checkpoints beyond ``keep_last`` that no link points at, and leftovers of kills."""
-        for entry in os.listdir(self.folder):
-            if entry.startswith(".") and entry.endswith(".tmp"):
-                os.unlink(os.path.join(self.folder, entry))  # a save or a link that a kill cut short
+    def _prune(self, state: _WrittenState) -> None:
+        """Remove numbered checkpoints beyond ``keep_last`` that no link points at."""
         if self.keep_last is None:
             return
-        numbered = sorted((int(m.group(1)), m.group(0)) for m in map(_NUMBERED.match, os.listdir(self.folder)) if m)
-        kept = {name for _, name in numbered[-self.keep_last:]}
-        kept.add(pointer.get("latest"))
-        kept.update(entry["file"] for entry in pointer.get("best", {}).values())
-        for _, name in numbered:
-            if name not in kept:
-                os.unlink(os.path.join(self.folder, name))
+        steps = sorted(state.numbered)
+        kept = {state.numbered[step] for step in steps[-self.keep_last:]}
+        kept.add(state.pointer.get("latest"))
+        kept.update(entry["file"] for entry in state.pointer.get("best", {}).values())
+        for step in steps:
+            if state.numbered[step] not in kept:
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(self.folder, state.numbered.pop(step)))
+
+
+@dataclass
+class _WrittenState:
+    """What the writer of a folder knows is in it: the pointer file's content, the numbered
+    checkpoints (by step) and the links it set."""
+
+    pointer: dict
+    numbered: dict[int, str]
+    links: dict[str, str] = field(default_factory=dict)
+    _count: int = 0
+
+    def temporary(self, folder: str, name: str) -> str:
+        """A fresh name beside ``name`` for writing it before it is renamed into place
+        (dot-prefixed and ``.tmp``: the next writer's first save removes what a kill left)."""
+        self._count += 1
+        return os.path.join(folder, f".{name}.{os.getpid()}-{self._count}.tmp")
 
 
 def checkpoint_step(path: str) -> int | None:
@@ -142,9 +187,12 @@ def checkpoint_step(path: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _improves(value: float, best: Mapping[str, Any] | None, mode: str) -> bool:
+def _check_mode(mode: str) -> None:
     if mode not in ("min", "max"):
         raise ValueError(f"a checkpoint metric's mode is 'min' or 'max', not {mode!r}")
+
+
+def _improves(value: float, best: Mapping[str, Any] | None, mode: str) -> bool:
     if best is None:
         return True
     return value < best["value"] if mode == "min" else value > best["value"]
