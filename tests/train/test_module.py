@@ -213,3 +213,30 @@ def test_training_data_from_dataset_ingredients_found_by_their_markers(tmp_path)
 
     assert ex.run(config_updates={"datasets.train.batch_size": 10}).result == ("ResumableLoader", 10, 20, 8)
 
+
+
+def test_step_methods_keep_their_signatures_and_lightning_still_reads_them(tmp_path):
+    import inspect
+
+    class BatchOnly(Regressor):
+        def training_step(self, batch):  # no batch_idx: Lightning must not pass one
+            self.seen.append("batch")
+            return super().training_step(batch, None)
+
+        def validation_step(self, batch, batch_idx, dataloader_idx=0):
+            self.seen.append(("val", batch_idx))
+
+    written = "(self, batch, batch_idx, dataloader_idx=0)"
+    assert str(inspect.signature(BatchOnly.validation_step)) == written
+    assert "__signature__" in vars(BatchOnly.training_step)  # stored, not worked out at every step
+    ex = experiment(tmp_path)
+
+    @ex.main
+    def main():
+        model = BatchOnly()
+        model.seen = []
+        ex.get_trainer(max_epochs=1, num_sanity_val_steps=0).fit(model, data(), data())
+        return model.seen
+
+    seen = ex.run().result
+    assert seen.count("batch") == 4 and [entry for entry in seen if entry != "batch"] == [("val", i) for i in range(4)]
