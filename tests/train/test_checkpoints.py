@@ -115,3 +115,15 @@ def test_a_checkpoint_taken_in_memory_holds_the_tensors_as_they_were_when_it_was
     loaded = torch.load(serialized, weights_only=True)
     assert torch.equal(loaded["state_dict"]["w"], torch.zeros(3)) and loaded["epoch"] == 2
     assert memory_io.take(lambda: None) is None  # a process that saved nothing (not rank 0) gets nothing
+
+
+def test_a_resumed_run_takes_over_the_folder_and_prunes_what_the_earlier_one_saved(tmp_path):
+    earlier = CheckpointFolder(tmp_path, keep_last=2)
+    for step in (10, 20, 30):
+        earlier.save(step, writer(f"weights {step}"), {"loss": 1.0 / step}, {"loss": "min"})
+    resumed = CheckpointFolder(tmp_path, keep_last=2)  # a new process: it knows the folder only from disk
+    resumed.save(40, writer("weights 40"), {"loss": 1.0}, {"loss": "min"})
+    assert sorted(name for name in os.listdir(tmp_path) if name.startswith("ckpt_")) == [
+        "ckpt_30.ckpt", "ckpt_40.ckpt", "ckpt_best_loss.ckpt", "ckpt_latest.ckpt"]
+    assert Path(resumed.best("loss")).read_text() == "weights 30"  # the earlier run's best still counts
+    assert Path(resumed.latest()).read_text() == "weights 40"

@@ -113,7 +113,8 @@ class CheckpointFolder:
         numbered = {}
         for entry in os.listdir(self.folder):
             if entry.startswith(".") and entry.endswith(".tmp"):
-                os.unlink(os.path.join(self.folder, entry))
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(self.folder, entry))
             elif match := _NUMBERED.match(entry):
                 numbered[int(match.group(1))] = entry
         self._written = _WrittenState(self._pointer(), numbered)
