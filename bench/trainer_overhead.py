@@ -190,9 +190,9 @@ def run_lightning(data: TensorDataset, epochs: int, folder: str) -> tuple[float,
 class Ba3lVariant:
     """One experiment, run once per round, each run in a new storage dir in the round's folder."""
 
-    def __init__(self, lightning_log: bool = False, **config_updates: Any) -> None:
+    def __init__(self, lightning_log: bool = False, config_updates: dict[str, Any] | None = None) -> None:
         self.ex = Experiment("trainer_overhead")
-        self.config_updates = config_updates
+        self.config_updates = config_updates or {}
         self.ex.trainer  # noqa: B018 -- trainer.* is config; get_trainer fills ba3l's defaults
         self.data: TensorDataset | None = None
         self.timing: dict[str, Any] = {}
@@ -366,7 +366,7 @@ def main() -> None:
     ba3l = Ba3lVariant()
     cases: dict[str, Callable] = {"raw": run_raw, "barebones": run_barebones, "lightning": run_lightning, "ba3l": ba3l,
                                   "ba3l+log": Ba3lVariant(lightning_log=True),
-                                  "ba3l-ckpt": Ba3lVariant(**{"trainer.enable_checkpointing": False})}
+                                  "ba3l-ckpt": Ba3lVariant(config_updates={"trainer.enable_checkpointing": False})}
     if args.calls:
         for name in ("barebones", "ba3l"):
             print(f"{name}: {calls_per_step(cases[name], data):.0f} Python calls a training step")

@@ -4,6 +4,7 @@ scheduler from the config, the config as hyperparameters; loading it back from c
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import pickle
 from pathlib import Path
@@ -214,10 +215,7 @@ def test_training_data_from_dataset_ingredients_found_by_their_markers(tmp_path)
     assert ex.run(config_updates={"datasets.train.batch_size": 10}).result == ("ResumableLoader", 10, 20, 8)
 
 
-
 def test_step_methods_keep_their_signatures_and_lightning_still_reads_them(tmp_path):
-    import inspect
-
     class BatchOnly(Regressor):
         def training_step(self, batch):  # no batch_idx: Lightning must not pass one
             self.seen.append("batch")

@@ -65,7 +65,7 @@ class CheckpointFolder:
         Returns the checkpoint's path."""
         for mode in (modes or {}).values():
             _check_mode(mode)
-        state = self._written or self._take_over()
+        state = self._written if self._written is not None else self._take_over()
         name = f"ckpt_{step}.ckpt"
         path = os.path.join(self.folder, name)
         temporary = state.temporary(self.folder, name)
@@ -161,8 +161,9 @@ class CheckpointFolder:
         kept.update(entry["file"] for entry in state.pointer.get("best", {}).values())
         for step in steps:
             if state.numbered[step] not in kept:
+                name = state.numbered.pop(step)
                 with contextlib.suppress(OSError):
-                    os.unlink(os.path.join(self.folder, state.numbered.pop(step)))
+                    os.unlink(os.path.join(self.folder, name))
 
 
 @dataclass
