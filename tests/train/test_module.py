@@ -238,3 +238,80 @@ def test_step_methods_keep_their_signatures_and_lightning_still_reads_them(tmp_p
 
     seen = ex.run().result
     assert seen.count("batch") == 4 and [entry for entry in seen if entry != "batch"] == [("val", i) for i in range(4)]
+
+
+def test_lightning_s_hook_bookkeeping_skips_torch_s_attribute_checks_and_modules_still_register(tmp_path, monkeypatch):
+    checked = []
+    torch_setattr = torch.nn.Module.__setattr__
+
+    def counting_setattr(module, name, value):
+        checked.append(name)
+        torch_setattr(module, name, value)
+
+    monkeypatch.setattr(torch.nn.Module, "__setattr__", counting_setattr)
+    ex = experiment(tmp_path)
+
+    @ex.main
+    def main():
+        model = Regressor()
+        ex.get_trainer(max_epochs=1).fit(model, data())
+        model.extra = torch.nn.Linear(1, 1)
+        model.scale = torch.nn.Parameter(torch.ones(1))
+        return model
+
+    model = ex.run().result
+    assert "_current_fx_name" not in checked and model._current_fx_name is None
+    assert {"extra", "scale"} <= set(checked)
+    assert "extra" in dict(model.named_children()) and "scale" in dict(model.named_parameters())
+
+
+def test_gradients_are_clipped_when_the_trainer_says_so_and_the_check_is_skipped_otherwise(tmp_path, monkeypatch):
+    clipped = []
+    monkeypatch.setattr(LightningModule, "clip_gradients",
+                        lambda self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None:
+                        clipped.append(gradient_clip_val))
+
+    def fit(**trainer):
+        ex = experiment(tmp_path)
+
+        @ex.main
+        def main():
+            ex.get_trainer(max_epochs=1, **trainer).fit(Regressor(), data())
+
+        clipped.clear()
+        ex.run()
+        return list(clipped)
+
+    assert fit() == []
+    assert fit(gradient_clip_val=0.5) == [0.5] * 4
+
+
+def test_clipping_still_bounds_each_step(tmp_path):
+    def distance_travelled(**trainer):
+        ex = experiment(tmp_path)
+
+        @ex.main
+        def main():
+            model = Regressor()
+            before = torch.cat([p.detach().clone().flatten() for p in model.parameters()])
+            ex.get_trainer(max_epochs=1, **trainer).fit(model, data())
+            return float((torch.cat([p.detach().flatten() for p in model.parameters()]) - before).norm())
+
+        return ex.run().result
+
+    # SGD, lr 0.1, 4 steps: with gradients clipped to norm 1e-3 the weights move at most 4e-4
+    assert distance_travelled(gradient_clip_val=1e-3) <= 4e-4 + 1e-7 < 0.01 < distance_travelled()
+
+
+def test_a_batch_of_tensors_already_on_the_device_comes_back_as_it_is_others_go_through_lightning(tmp_path):
+    ex = experiment(tmp_path)
+    cpu = torch.device("cpu")
+    with ex.configured():
+        model = Regressor()
+    batch = (torch.ones(2), torch.zeros(2))
+    assert model.transfer_batch_to_device(batch, cpu, 0) is batch
+    mixed = [torch.ones(2), ["a", "b"]]
+    moved = model.transfer_batch_to_device(mixed, cpu, 0)
+    assert moved is not mixed and moved[1] == ["a", "b"] and torch.equal(moved[0], mixed[0])
+    named = model.transfer_batch_to_device({"x": torch.ones(2)}, cpu, 0)
+    assert torch.equal(named["x"], torch.ones(2))
