@@ -10,7 +10,10 @@ from a stored ``config.json`` (``ba3l.train.load``), it takes that. It offers:
 * ``configure_optimizers`` from the config's ``optimizer`` factory dict, the model's
   parameters given to it (or parameter groups chosen by name), and an optional
   ``lr_scheduler``, a factory dict or Lightning's scheduler dict around one;
-* the resolved config as its hyperparameters, so each checkpoint carries it.
+* the resolved config as its hyperparameters, so each checkpoint carries it;
+* shortcuts in what Lightning runs at every step (``__setattr__`` for its hook bookkeeping,
+  ``configure_gradient_clipping`` with nothing to clip, ``transfer_batch_to_device`` of
+  tensors already there): ~100 µs of a 1.7 ms step on the digits MLP (paired fits).
 """
 
 from __future__ import annotations
