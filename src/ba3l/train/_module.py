@@ -149,7 +149,7 @@ class LightningModule(pl.LightningModule):
     def configure_gradient_clipping(self, optimizer: Any, gradient_clip_val: float | None = None,
                                     gradient_clip_algorithm: str | None = None) -> None:
         """Lightning's hook, which it calls at every step: returns at once when there is nothing to
-        clip (no ``gradient_clip_val`` here or in ``trainer.*``), where Lightning's checks its
+        clip (no ``gradient_clip_val`` here or in ``trainer.*``), where Lightning's default checks its
         arguments first (~5 µs a step)."""
         trainer = self._trainer
         if gradient_clip_val is None and self._fabric is None and trainer is not None and trainer.gradient_clip_val is None:
