@@ -141,6 +141,34 @@ def test_checkpoints_go_to_the_storage_dir_with_latest_and_best_links(tmp_path):
     assert not (tmp_path / "storage" / "fit" / "1" / "tensorboard" / "checkpoints").exists()  # no second copy
 
 
+def test_a_checkpoint_that_cannot_be_written_fails_the_run_and_latest_stays_complete(tmp_path, monkeypatch):
+    from ba3l.train import _checkpointing
+
+    written = []
+
+    def second_write_fails(serialized):
+        write = real_writer_of(serialized)
+
+        def failing(path):
+            written.append(path)
+            if len(written) == 2:
+                raise OSError(28, "No space left on device")
+            write(path)
+
+        return failing
+
+    real_writer_of = _checkpointing._writer_of
+    monkeypatch.setattr(_checkpointing, "_writer_of", second_write_fails)
+    result = invoke(build(tmp_path), "with trainer.max_epochs=4 trainer.accelerator=cpu")
+    assert result.exit_code != 0 and "No space left on device" in result.stderr
+    storage = tmp_path / "storage" / "fit" / "1"
+    assert json.loads((storage / "runs" / "1" / "run.json").read_text())["status"] == "FAILED"
+    folder = storage / "checkpoints"
+    assert (folder / "ckpt_latest.ckpt").resolve().name == "ckpt_8.ckpt"  # the first save, complete
+    assert torch.load(folder / "ckpt_latest.ckpt", weights_only=True)["global_step"] == 8
+    assert not [name for name in os.listdir(folder) if name.endswith(".tmp")]
+
+
 PREEMPTED = '''\
 import time
 import lightning.pytorch as pl
