@@ -35,8 +35,9 @@ Prints the median steps/s of each variant over the rounds, its ratio to raw (eac
 round's ratio is to that round's raw loop; the median and the middle half of those),
 the ratio of the fastest fits (noise on a shared machine only ever adds time, so the
 fastest fit of each variant is the nearest to what it costs on a quiet one; shown, not
-judged) and what a step costs beyond the raw loop. Target: ba3l's defaults >= 0.70 of raw (the
-script says whether the median ratio meets it, as the other benchmarks do). ``--profile`` then times the parts of
+judged) and what a step costs beyond the raw loop. Target: ba3l's defaults >= 0.70 of
+raw (the script says whether the median ratio meets it, as the other benchmarks do).
+``--profile`` then times the parts of
 three ba3l fits (every hook of its callbacks, its loggers, ``self.log``, the checkpoint's
 ``torch.save``, ba3l's output capture and ``log_scalar``), in µs per step.
 

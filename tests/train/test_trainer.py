@@ -144,6 +144,7 @@ def test_checkpoints_go_to_the_storage_dir_with_latest_and_best_links(tmp_path):
 def test_a_checkpoint_that_cannot_be_written_fails_the_run_and_latest_stays_complete(tmp_path, monkeypatch):
     from ba3l.train import _checkpointing
 
+    real_writer_of = _checkpointing._writer_of
     written = []
 
     def second_write_fails(serialized):
@@ -157,7 +158,6 @@ def test_a_checkpoint_that_cannot_be_written_fails_the_run_and_latest_stays_comp
 
         return failing
 
-    real_writer_of = _checkpointing._writer_of
     monkeypatch.setattr(_checkpointing, "_writer_of", second_write_fails)
     result = invoke(build(tmp_path), "with trainer.max_epochs=4 trainer.accelerator=cpu")
     assert result.exit_code != 0 and "No space left on device" in result.stderr
