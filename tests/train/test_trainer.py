@@ -13,6 +13,7 @@ from pathlib import Path
 import lightning.pytorch as pl
 import pytest
 import torch
+from lightning.pytorch.callbacks import EarlyStopping, TQDMProgressBar
 from torch.utils.data import DataLoader, TensorDataset
 
 from ba3l import Experiment, invoke
@@ -56,6 +57,23 @@ def build(tmp_path: Path) -> Experiment:
                 "bar": type(trainer.progress_bar_callback).__name__}
 
     return ex
+
+
+@pytest.mark.parametrize("make, bar", [(lambda: EarlyStopping(monitor="train_loss"), "TimedProgressBar"),
+                                       (TQDMProgressBar, "TQDMProgressBar")])
+def test_callbacks_of_the_config_keep_ba3l_s_progress_bar_unless_they_bring_one(make, bar):
+    ex = Experiment("with_callbacks")
+    ex.trainer  # noqa: B018 - declares trainer.* in the config
+    given = make()
+
+    @ex.main
+    def main():
+        trainer = ex.get_trainer(callbacks=[given], logger=False, enable_checkpointing=False)
+        return type(trainer.progress_bar_callback).__name__, given in trainer.callbacks
+
+    result = invoke(ex, "-u")
+    assert result.exit_code == 0, result.stderr
+    assert result.run.result == (bar, True)
 
 
 @pytest.mark.parametrize("settings, profiler", [("", "NoProfiler"), ("trainer.profiler=simple", "SimpleProfiler")])

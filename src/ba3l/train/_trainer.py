@@ -7,7 +7,8 @@ config leaves at Lightning's defaults, ba3l fills when the trainer is built in a
 * ``default_root_dir``: the run's storage dir (``StorageDirObserver``), else its record's folder;
 * ``logger``: TensorBoard into ``<root>/tensorboard``, and every logged metric forwarded to
   the run (``_run.log_scalar``), so the run's observers get it;
-* the progress bar (:class:`~ba3l.train.TimedProgressBar`) redraws twice a second, not at every step;
+* the progress bar (:class:`~ba3l.train.TimedProgressBar`) redraws twice a second, not at every step,
+  unless ``trainer.callbacks`` brings a progress bar of its own;
 * ``profiler``: none, as in Lightning, at no cost per hook;
 * checkpoints go to ``<root>/checkpoints/ckpt_<global_step>.ckpt`` with ``ckpt_latest.ckpt``
   and ``ckpt_best_<monitor>.ckpt`` links (:class:`~ba3l.train.CheckpointFolder`), every
@@ -99,7 +100,7 @@ def _ba3l_defaults(config: dict[str, Any], context: Any, root: str, resume_from:
     if config.get("profiler") is None:
         filled["profiler"] = _no_profiler()
     callbacks = list(config.get("callbacks") or [])
-    if config.get("enable_progress_bar") in (None, True) and not callbacks:
+    if config.get("enable_progress_bar") in (None, True) and not _has_progress_bar(callbacks):
         from ._progress import TimedProgressBar
 
         callbacks.append(TimedProgressBar())
@@ -112,6 +113,13 @@ def _ba3l_defaults(config: dict[str, Any], context: Any, root: str, resume_from:
     if callbacks:
         filled["callbacks"] = callbacks
     return filled
+
+
+def _has_progress_bar(callbacks: list[Any]) -> bool:
+    """Whether the config's own callbacks bring a progress bar (which then replaces ba3l's)."""
+    from lightning.pytorch.callbacks import ProgressBar
+
+    return any(isinstance(callback, ProgressBar) for callback in callbacks)
 
 
 def _resume_checkpoint(context: Any, root: str) -> str | None:
