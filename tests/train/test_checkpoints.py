@@ -117,6 +117,39 @@ def test_a_checkpoint_taken_in_memory_holds_the_tensors_as_they_were_when_it_was
     assert memory_io.take(lambda: None) is None  # a process that saved nothing (not rank 0) gets nothing
 
 
+def test_a_checkpoint_is_whole_unless_empty_zeroed_or_an_archive_cut_short(tmp_path):
+    import torch
+
+    from ba3l.train._checkpointing import is_whole
+
+    saved = tmp_path / "saved.ckpt"
+    torch.save({"w": torch.ones(1000)}, saved)
+    data = saved.read_bytes()
+    files = {"saved": data, "cut short": data[: len(data) // 2], "empty": b"", "zeros": bytes(len(data)),
+             "a format of its own": b"safetensors-ish header and data"}
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    assert {name: is_whole(str(tmp_path / name)) for name in files} == {
+        "saved": True, "cut short": False, "empty": False, "zeros": False, "a format of its own": True}
+    assert not is_whole(str(tmp_path / "missing"))
+
+
+def test_the_latest_complete_checkpoint_passes_over_damaged_ones_newest_first(tmp_path):
+    folder = CheckpointFolder(tmp_path, keep_last=None)
+    for step in (10, 20, 30):
+        folder.save(step, writer(f"weights {step}"))
+    complete = lambda path: Path(path).read_text() != ""  # noqa: E731
+    assert folder.latest_complete(complete) == str(tmp_path / "ckpt_30.ckpt")
+    (tmp_path / "ckpt_30.ckpt").write_text("")
+    assert folder.latest_complete(complete) == str(tmp_path / "ckpt_20.ckpt")
+    (tmp_path / "ckpt_40.ckpt").write_text("weights 40")  # renamed into place, the pointer not yet moved
+    assert folder.latest_complete(complete) == str(tmp_path / "ckpt_40.ckpt")
+    for step in (10, 20, 40):
+        (tmp_path / f"ckpt_{step}.ckpt").write_text("")
+    assert folder.latest_complete(complete) is None
+    assert CheckpointFolder(tmp_path / "never-made").latest_complete(complete) is None
+
+
 def test_a_resumed_run_takes_over_the_folder_and_prunes_what_the_earlier_one_saved(tmp_path):
     earlier = CheckpointFolder(tmp_path, keep_last=2)
     for step in (10, 20, 30):

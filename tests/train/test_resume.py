@@ -106,6 +106,26 @@ def test_killed_mid_epoch_and_resumed_gives_the_same_weights_bit_for_bit(tmp_pat
     assert metrics["loss"]["steps"][0] == killed_at  # the resumed run logs from where the checkpoint was
 
 
+def test_a_latest_checkpoint_left_empty_by_a_crash_resumes_from_the_one_before_it(tmp_path, uninterrupted):
+    """Checkpoints are renamed into place without waiting for the disk: after a crash of the machine
+    the newest may be empty though its name is there. Resume passes over it, and says so."""
+    shutil.copy(SCRIPT, tmp_path)
+    storage_dir = start_and_kill(tmp_path, 8, "seed=3")
+    folder = storage_dir / "checkpoints"
+    damaged = latest_step(storage_dir)
+    (folder / f"ckpt_{damaged}.ckpt").write_bytes(b"")
+    whole = max(int(path.stem.removeprefix("ckpt_")) for path in folder.glob("ckpt_[0-9]*.ckpt")
+                if path.stat().st_size and int(path.stem.removeprefix("ckpt_")) != damaged)
+
+    result = ba3l(tmp_path, "resume", str(storage_dir), "with", "sleep=0.0")
+
+    assert f"the latest checkpoint, checkpoints/ckpt_{damaged}.ckpt, is damaged" in result.stderr
+    resumed = json.loads((storage_dir / "runs" / "2" / "info.json").read_text())["resumed_from"]
+    assert resumed == {"checkpoint": f"checkpoints/ckpt_{whole}.ckpt", "global_step": whole}
+    expected, got = weights(uninterrupted), weights(storage_dir)
+    assert all(torch.equal(expected[name], got[name]) for name in expected)
+
+
 def test_tensorboard_shows_each_step_once_after_a_resume(tmp_path):
     shutil.copy(SCRIPT, tmp_path)
     storage_dir = start_and_kill(tmp_path, 20, "seed=5")

@@ -250,3 +250,16 @@ def test_load_refuses_a_folder_that_is_no_storage_dir_or_has_no_checkpoint(tmp_p
         load(tmp_path)
     with pytest.raises(ConfigError, match="no checkpoint file"):
         load(tmp_path, checkpoint=str(tmp_path / "nothing.ckpt"))
+
+
+def test_load_of_a_damaged_checkpoint_names_the_newest_whole_one(tmp_path):
+    from ba3l.train import CheckpointFolder, load
+
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
+    folder = CheckpointFolder(tmp_path / "checkpoints")
+    for step in (10, 20):
+        folder.save(step, lambda path: torch.save({"global_step": step}, path))
+    (tmp_path / "checkpoints" / "ckpt_20.ckpt").write_bytes(b"")  # what a crash of the machine can leave
+    whole = str(tmp_path / "checkpoints" / "ckpt_10.ckpt")
+    with pytest.raises(ConfigError, match=f"ckpt_20.ckpt' is damaged: empty or cut short; the newest whole one is {whole}"):
+        load(tmp_path, checkpoint="latest")

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import os
+import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -197,3 +198,22 @@ def _writer_of(serialized: io.BytesIO) -> Any:
             os.close(descriptor)
 
     return write
+
+
+def is_whole(path: str) -> bool:
+    """Whether the checkpoint file at ``path`` is whole, as far as a glance can tell: not empty, not
+    zeros where its start should be (what a crash of the machine leaves of a file whose data never
+    reached the disk), and, when it is a zip archive (what ``torch.save`` writes), one whose
+    directory at the end is there. A file in a format of its own (a ``CheckpointIO`` plugin's)
+    counts as whole."""
+    try:
+        with open(path, "rb") as file:
+            start = file.read(4)
+            if not start.strip(b"\0"):
+                return False
+            if start != b"PK\x03\x04":
+                return True
+            with zipfile.ZipFile(file):
+                return True
+    except (OSError, zipfile.BadZipFile):
+        return False

@@ -8,8 +8,11 @@ beside them says the same, for filesystems without symlinks and for readers.
 Nothing half-written is ever pointed at: a checkpoint is written under a temporary
 name and renamed when complete, and only then do the pointer file and the links move
 to it. A kill at any moment leaves ``latest`` at a complete checkpoint (the new one or
-the one before). Old checkpoints beyond ``keep_last`` are removed after the links have
-moved; the best ones are always kept.
+the one before). A crash of the machine is another matter: files are not flushed to the
+disk before they are renamed, so the newest may come back empty or cut short;
+:meth:`CheckpointFolder.latest_complete` finds the newest one that is whole. Old
+checkpoints beyond ``keep_last`` are removed after the links have moved; the best ones
+are always kept.
 
 This module only manages files; it does not know what is in them (the trainer writes
 them with Lightning's ``save_checkpoint``).
@@ -94,6 +97,18 @@ class CheckpointFolder:
     def latest(self) -> str | None:
         """The path of the latest complete checkpoint, or ``None`` when there is none."""
         return self._resolve(LATEST, self._pointer().get("latest"))
+
+    def latest_complete(self, complete: Callable[[str], bool]) -> str | None:
+        """The newest checkpoint that ``complete(path)`` accepts: ``latest``, else the numbered
+        ones from the newest down. A checkpoint is renamed into place without waiting for the
+        disk (waiting would cost every save), so a crash of the machine, not of the process,
+        can leave the newest file empty or cut short while its name is in place."""
+        latest = self.latest()
+        numbered = sorted((int(match.group(1)), entry) for entry in _entries(self.folder)
+                          if (match := _NUMBERED.match(entry)))
+        candidates = [latest] if latest else []
+        candidates += [os.path.join(self.folder, entry) for _, entry in reversed(numbered)]
+        return next((path for path in candidates if complete(path)), None)
 
     def best(self, metric: str) -> str | None:
         """The path of the best checkpoint by ``metric``, or ``None`` when none was saved with it."""
@@ -181,6 +196,13 @@ class _WrittenState:
         (dot-prefixed and ``.tmp``: the next writer's first save removes what a kill left)."""
         self._count += 1
         return os.path.join(folder, f".{name}.{os.getpid()}-{self._count}.tmp")
+
+
+def _entries(folder: str) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except FileNotFoundError:
+        return []
 
 
 def checkpoint_step(path: str) -> int | None:

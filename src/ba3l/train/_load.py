@@ -17,7 +17,7 @@ from typing import Any
 
 from ba3l.config import ConfigError, import_factory
 
-from ._checkpointing import MODULE_KEY
+from ._checkpointing import MODULE_KEY, is_whole
 from ._checkpoints import CheckpointFolder
 
 
@@ -59,18 +59,27 @@ def _stored_config(storage_dir: str) -> dict:
 
 
 def _checkpoint_path(storage_dir: str, checkpoint: str) -> str:
+    folder = CheckpointFolder(os.path.join(storage_dir, "checkpoints"))
     if checkpoint not in ("best", "latest"):
         if not os.path.isfile(checkpoint):
             raise ConfigError(f"no checkpoint file '{checkpoint}'")
-        return checkpoint
+        return _whole(checkpoint, folder)
     if not os.path.isfile(os.path.join(storage_dir, "config.json")):
         raise ConfigError(f"'{storage_dir}' is not a ba3l storage dir: it has no config.json")
-    folder = CheckpointFolder(os.path.join(storage_dir, "checkpoints"))
     best = [folder.best(metric) for metric in folder.best_metrics()] if checkpoint == "best" else []
     found = next((path for path in best if path), None) or folder.latest()
     if found is None:
         raise ConfigError(f"storage dir '{storage_dir}' has no checkpoint yet")
-    return found
+    return _whole(found, folder)
+
+
+def _whole(path: str, folder: CheckpointFolder) -> str:
+    """``path``, unless the file is damaged: then an error that names the newest whole checkpoint."""
+    if is_whole(path):
+        return path
+    newest = folder.latest_complete(is_whole)
+    hint = f"; the newest whole one is {newest} (load(..., checkpoint={newest!r}))" if newest else ""
+    raise ConfigError(f"checkpoint '{path}' is damaged: empty or cut short{hint}")
 
 
 def _base_dir(storage_dir: str) -> str | None:

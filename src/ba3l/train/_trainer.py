@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from ba3l.config import ConfigDict, ConfigError
 from ba3l.experiment import Ingredient, active_context
 
-from ._checkpointing import checkpoint_callback, memory_checkpoint_io
+from ._checkpointing import checkpoint_callback, is_whole, memory_checkpoint_io
 from ._checkpoints import CheckpointFolder, checkpoint_step
 
 if TYPE_CHECKING:
@@ -123,14 +123,24 @@ def _has_progress_bar(callbacks: list[Any]) -> bool:
 
 
 def _resume_checkpoint(context: Any, root: str) -> str | None:
-    """The checkpoint to go on from: the latest in ``root`` when the config asks to resume, for
-    the run's first trainer only (a second one, say for ``test``, starts from the model it is given)."""
+    """The checkpoint to go on from: the latest whole one in ``root`` when the config asks to resume,
+    for the run's first trainer only (a second one, say for ``test``, starts from the model it is given)."""
     if not context.values.get("resume") or "resumed_from" in getattr(context, "info", {}):
         return None
-    latest = CheckpointFolder(os.path.join(root, "checkpoints")).latest()
+    latest = _latest_whole(CheckpointFolder(os.path.join(root, "checkpoints")), context, root)
     if hasattr(context, "info"):  # None: asked to resume, nothing to resume from (a fresh start)
         context.info["resumed_from"] = latest and {"checkpoint": os.path.relpath(latest, root),
                                                    "global_step": checkpoint_step(latest)}
+    return latest
+
+
+def _latest_whole(folder: CheckpointFolder, context: Any, root: str) -> str | None:
+    """The latest checkpoint of ``folder`` that is whole; the run's log says when the latest is not."""
+    latest, recorded = folder.latest_complete(is_whole), folder.latest()
+    if recorded and latest != recorded and hasattr(context, "logger"):
+        instead = f"resuming from {os.path.relpath(latest, root)}" if latest else "no checkpoint is whole: starting afresh"
+        context.logger.warning("the latest checkpoint, %s, is damaged (empty or cut short, as a crash of the "
+                               "machine leaves it); %s", os.path.relpath(recorded, root), instead)
     return latest
 
 
