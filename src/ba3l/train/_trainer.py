@@ -138,7 +138,8 @@ def _latest_whole(folder: CheckpointFolder, context: Any, root: str) -> str | No
     """The latest checkpoint of ``folder`` that is whole; the run's log says when the latest is not."""
     latest, recorded = folder.latest_complete(is_whole), folder.latest()
     if recorded and latest != recorded and hasattr(context, "logger"):
-        instead = f"resuming from {os.path.relpath(latest, root)}" if latest else "no checkpoint is whole: starting afresh"
+        instead = (f"resuming from {os.path.relpath(latest, root)}" if latest
+                   else "no checkpoint is whole: starting afresh")
         context.logger.warning("the latest checkpoint, %s, is damaged (empty or cut short, as a crash of the "
                                "machine leaves it); %s", os.path.relpath(recorded, root), instead)
     return latest
