@@ -265,3 +265,20 @@ def test_load_of_a_damaged_checkpoint_names_the_newest_whole_one(tmp_path):
     expected = f"ckpt_20.ckpt' is damaged: empty or cut short; the newest whole one is {whole}"
     with pytest.raises(ConfigError, match=re.escape(expected)):
         load(tmp_path, checkpoint="latest")
+
+
+def test_a_resume_whose_checkpoints_are_all_damaged_starts_afresh_and_says_so(tmp_path, caplog):
+    import logging
+
+    from ba3l.train import CheckpointFolder
+    from ba3l.train._trainer import _latest_whole
+
+    folder = CheckpointFolder(tmp_path / "checkpoints")
+    folder.save(10, lambda path: Path(path).write_bytes(b""))  # all a crash of the machine left of it
+
+    class Run:
+        logger = logging.getLogger("resumed")
+
+    with caplog.at_level(logging.WARNING, logger="resumed"):
+        assert _latest_whole(folder, Run(), str(tmp_path)) is None
+    assert "checkpoints/ckpt_10.ckpt, is damaged" in caplog.text and "starting afresh" in caplog.text

@@ -104,11 +104,12 @@ class CheckpointFolder:
         disk (waiting would cost every save), so a crash of the machine, not of the process,
         can leave the newest file empty or cut short while its name is in place."""
         latest = self.latest()
+        if latest and complete(latest):
+            return latest  # the usual case: the folder is not listed
         numbered = sorted((int(match.group(1)), entry) for entry in _entries(self.folder)
                           if (match := _NUMBERED.match(entry)))
-        candidates = [latest] if latest else []
-        candidates += [os.path.join(self.folder, entry) for _, entry in reversed(numbered)]
-        return next((path for path in candidates if complete(path)), None)
+        older = (os.path.join(self.folder, entry) for _, entry in reversed(numbered))
+        return next((path for path in older if path != latest and complete(path)), None)
 
     def best(self, metric: str) -> str | None:
         """The path of the best checkpoint by ``metric``, or ``None`` when none was saved with it."""
