@@ -25,6 +25,7 @@ from ._files import CONFIG_SUFFIXES as CONFIG_SUFFIXES
 from ._files import load_config_file as load_config_file
 from ._files import looks_like_config_file as looks_like_config_file
 from ._files import save_config_file as save_config_file
+from ._files import write_new_file as write_new_file
 from ._files import write_text_atomic as write_text_atomic
 from ._imports import factory_name as factory_name
 from ._imports import import_factory as import_factory

@@ -89,22 +89,34 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     """
     target = os.fspath(path)
     tmp = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.{os.urandom(6).hex()}.tmp")
-    data = memoryview(text.encode("utf-8"))
-    # os-level calls, as few as the job needs: checkpoints' background writer calls this at
-    # every save, and each system call there costs the training thread a GIL hand-over
-    fd = _create(tmp)
+    data = text.encode("utf-8")
     try:
-        try:
-            while data:
-                data = data[os.write(fd, data):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        write_new_file(tmp, data, sync=True)
         _keep_mode_of(target, tmp)
         os.replace(tmp, target)
     except BaseException:
         _remove_quietly(tmp)
         raise
+
+
+def write_new_file(path: str, data: bytes | memoryview, *, sync: bool = False) -> None:
+    """Write ``data`` to a file at ``path`` that must not exist yet, missing parent directories
+    made; with ``sync``, flushed to disk before it is closed. A file left half-written by a
+    failure is the caller's to remove (it is usually a temporary one).
+
+    Example: ``write_new_file(tmp, buffer.getbuffer())`` writes a ``BytesIO`` without a copy.
+    """
+    # os-level calls, as few as the job needs: the checkpoints' background writer calls this at
+    # every save, and each system call there costs the training thread a GIL hand-over
+    remaining = memoryview(data)
+    descriptor = _create(path)
+    try:
+        while remaining:
+            remaining = remaining[os.write(descriptor, remaining):]
+        if sync:
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _create(path: str) -> int:

@@ -32,7 +32,7 @@ import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from ba3l.config import factory_name
+from ba3l.config import factory_name, write_new_file
 
 from ._checkpoints import CheckpointFolder
 from ._rng import rng_states, set_rng_states
@@ -187,15 +187,7 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
 
 def _writer_of(serialized: io.BytesIO) -> Any:
     def write(path: str) -> None:
-        # os-level calls, not a file object: each system call here lets the GIL go and the
-        # training thread's step waits to take it back, so the fewer the better
-        data = serialized.getbuffer()
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            while data:
-                data = data[os.write(descriptor, data):]
-        finally:
-            os.close(descriptor)
+        write_new_file(path, serialized.getbuffer())
 
     return write
 
