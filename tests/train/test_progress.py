@@ -40,9 +40,10 @@ def loader() -> DataLoader:
     return DataLoader(data, batch_size=4)
 
 
-def drawings(redraw_seconds: float, tmp_path, capsys, test: bool = False, validate: bool = False) -> list[str]:
+def drawings(redraw_seconds: float, tmp_path, capsys, test: bool = False, validate: bool = False,
+             logger=False) -> list[str]:
     """The states of the line that a 2-epoch fit (and a test) wrote to stdout, in order."""
-    trainer = pl.Trainer(max_epochs=2, accelerator="cpu", logger=False, enable_checkpointing=False,
+    trainer = pl.Trainer(max_epochs=2, accelerator="cpu", logger=logger, enable_checkpointing=False,
                          enable_model_summary=False, default_root_dir=tmp_path,
                          callbacks=[TimedProgressBar(redraw_seconds=redraw_seconds)])
     capsys.readouterr()
@@ -60,6 +61,14 @@ def test_a_fit_shorter_than_the_redraw_interval_draws_its_line_once_at_the_end(t
     assert len(shown) == 1
     assert shown[0].startswith("Epoch 2/2: 100%") and f"{2 * STEPS_PER_EPOCH}/{2 * STEPS_PER_EPOCH}" in shown[0]
     assert "loss=" in shown[0]  # what the module logs with prog_bar=True
+
+
+def test_the_line_leaves_out_the_loggers_version(tmp_path, capsys):
+    from lightning.pytorch.loggers import CSVLogger
+
+    shown = [state for state in drawings(math.inf, tmp_path, capsys, logger=CSVLogger(tmp_path, version=7))
+             if state.startswith("Epoch")]
+    assert "loss=" in shown[-1] and "v_num" not in shown[-1]  # Lightning's own bar shows v_num=7
 
 
 def test_with_no_interval_the_line_is_drawn_at_every_step(tmp_path, capsys):

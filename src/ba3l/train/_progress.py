@@ -169,6 +169,14 @@ class TimedProgressBar(ProgressBar):
 
     # drawing -----------------------------------------------------------------------------
 
+    def get_metrics(self, trainer: Any, module: Any) -> dict[str, Any]:
+        """What the line shows after its counts: the values logged with ``prog_bar=True``, without
+        Lightning's ``v_num``. Under ba3l that is the loggers' versions joined (``v_num=_1``:
+        TensorBoard's empty one and the run's id), and the run's log line names the run already."""
+        metrics = super().get_metrics(trainer, module)
+        metrics.pop("v_num", None)
+        return metrics
+
     def _begin(self, line: _Line) -> None:
         self._end(leave=False)
         if self._enabled:
