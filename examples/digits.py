@@ -119,6 +119,9 @@ def main(_run):
     if not trainer.is_global_zero:
         return None  # another process of a DDP job: the first one reports
     print(f"test accuracy: {accuracy:.3f}")
+    if _run.storage_dir is None:
+        print("nothing kept:  an unobserved run (-u) has no storage dir")
+        return {"test_acc": accuracy}
     print(f"storage dir:   {_run.storage_dir} (config.json, checkpoints/, tensorboard/, runs/{_run.id}/)")
     print(f"load it back:  ba3l.load({_run.storage_dir!r})")
     print(f"go on with it: python digits.py resume {_run.storage_dir}")

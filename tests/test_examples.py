@@ -103,3 +103,12 @@ def test_digits_prints_its_config_with_the_trainer(tmp_path):
     assert shown.returncode == 0, shown.stderr
     assert "hidden = 512" in shown.stdout and "max_epochs = 20" in shown.stdout and "monitor = 'val_acc'" in shown.stdout
     assert not tmp_path.joinpath("digits").exists()  # no storage dir for print_config
+
+
+def test_digits_unobserved_trains_and_writes_nothing():
+    before = sorted(path.name for path in EXAMPLES.iterdir())
+    ran = run("digits.py", "-u", "with", "trainer.max_epochs=1")
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert "test accuracy: " in ran.stdout and "nothing kept:  an unobserved run (-u)" in ran.stdout
+    assert "None" not in ran.stdout  # no storage dir to name
+    assert sorted(path.name for path in EXAMPLES.iterdir()) == before

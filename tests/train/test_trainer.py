@@ -110,6 +110,30 @@ def test_a_barebones_trainer_gets_none_of_ba3ls_additions(tmp_path):
     assert result.run.result == ([], [], 8, str(tmp_path / "storage" / "barebones" / "1"))
 
 
+def test_an_unobserved_run_keeps_nothing_unless_the_config_gives_a_root_dir(tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)
+    ex = Experiment("unobserved")
+    ex.trainer  # noqa: B018 - declares trainer.* in the config
+
+    @ex.main
+    def main():
+        trainer = ex.get_trainer(enable_model_summary=False)
+        trainer.fit(Tiny(), data())
+        return [type(logger).__name__ for logger in trainer.loggers], len(trainer.checkpoint_callbacks)
+
+    result = invoke(ex, "-u with trainer.max_epochs=1 trainer.accelerator=cpu")
+    assert result.exit_code == 0, result.stderr
+    assert result.run.result == (["RunLogger"], 0) and os.listdir(tmp_path) == []  # nothing in the cwd
+    assert "set trainer.default_root_dir to keep them" in caplog.text
+
+    kept = tmp_path / "kept"
+    result = invoke(ex, f"-u with trainer.max_epochs=1 trainer.accelerator=cpu trainer.default_root_dir={kept}")
+    assert result.exit_code == 0, result.stderr
+    assert result.run.result == (["ConfigFreeTensorBoardLogger", "RunLogger"], 0)  # ba3l's own callback saves
+    assert (kept / "checkpoints" / "ckpt_latest.ckpt").resolve().name == "ckpt_8.ckpt"
+    assert os.listdir(tmp_path) == ["kept"]
+
+
 def test_every_trainer_argument_is_config_and_changes_from_the_command_line(tmp_path):
     ex = build(tmp_path)
     printed = invoke(ex, "print_config with trainer.max_epochs=2")

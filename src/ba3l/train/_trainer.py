@@ -5,6 +5,8 @@ Lightning's defaults, changed like any other (``with trainer.max_epochs=5``). Wh
 config leaves at Lightning's defaults, ba3l fills when the trainer is built in a run:
 
 * ``default_root_dir``: the run's storage dir (``StorageDirObserver``), else its record's folder;
+  a run with neither (``-u``, or ``ex.configured(...)``) keeps no checkpoints and no TensorBoard
+  logs, unless ``trainer.default_root_dir`` says where they go;
 * ``logger``: TensorBoard into ``<root>/tensorboard``, and every logged metric forwarded to
   the run (``_run.log_scalar``), so the run's observers get it;
 * the progress bar (:class:`~ba3l.train.TimedProgressBar`) redraws twice a second, not at every step,
@@ -79,11 +81,11 @@ def build_trainer(experiment: Experiment, overrides: dict[str, Any]) -> Any:
         raise ConfigError("the experiment has no trainer config: write `ex.trainer` once at the top of the script, "
                           "so that trainer.* is part of its config")
     config = {**context.values.get(PATH, {}), **overrides}  # what the trainer gets: the call's arguments win
-    root = getattr(context, "storage_dir", None) or getattr(context, "local_dir", None) or os.getcwd()
+    root = _root_dir(context, config)
     filled: dict[str, Any] = {}
     if config.get("default_root_dir") is None:
-        filled["default_root_dir"] = root
-    resume_from = _resume_checkpoint(context, root)
+        filled["default_root_dir"] = root or os.getcwd()
+    resume_from = _resume_checkpoint(context, root) if root else None
     if not config.get("barebones"):  # Lightning's speed floor refuses loggers, callbacks and profilers
         filled.update(_ba3l_defaults(config, context, root, resume_from))
     trainer = declared.commands["Trainer"].captured(**{**overrides, **filled})
@@ -92,9 +94,22 @@ def build_trainer(experiment: Experiment, overrides: dict[str, Any]) -> Any:
     return trainer
 
 
-def _ba3l_defaults(config: dict[str, Any], context: Any, root: str, resume_from: str | None) -> dict[str, Any]:
-    """What ba3l gives the Trainer where ``config`` leaves Lightning's defaults (see the module's docstring)."""
+def _root_dir(context: Any, config: dict[str, Any]) -> str | None:
+    """Where the trainer's checkpoints and TensorBoard logs go: the run's storage dir, else the folder
+    of its record, else ``trainer.default_root_dir``; ``None`` when none of them is there."""
+    root = getattr(context, "storage_dir", None) or getattr(context, "local_dir", None) or config.get("default_root_dir")
+    return None if root is None else os.fspath(root)
+
+
+def _ba3l_defaults(config: dict[str, Any], context: Any, root: str | None,
+                   resume_from: str | None) -> dict[str, Any]:
+    """What ba3l gives the Trainer where ``config`` leaves Lightning's defaults (see the module's docstring);
+    without a ``root``, nothing that writes files."""
     filled: dict[str, Any] = {}
+    if root is None and hasattr(context, "logger") and (config.get("logger") in (None, True)
+                                                        or config.get("enable_checkpointing") in (None, True)):
+        context.logger.info("a run without a folder of its own (-u) keeps no checkpoints and no TensorBoard logs; "
+                            "set trainer.default_root_dir to keep them")
     if config.get("logger") in (None, True):
         filled["logger"] = _loggers(root, context, checkpoint_step(resume_from) if resume_from else None)
     if config.get("profiler") is None:
@@ -104,7 +119,9 @@ def _ba3l_defaults(config: dict[str, Any], context: Any, root: str, resume_from:
         from ._progress import TimedProgressBar
 
         callbacks.append(TimedProgressBar())
-    if config.get("enable_checkpointing") in (None, True):
+    if config.get("enable_checkpointing") in (None, True) and root is None:
+        filled["enable_checkpointing"] = False  # Lightning's own ModelCheckpoint would write into the cwd
+    elif config.get("enable_checkpointing") in (None, True):
         memory_io = memory_checkpoint_io() if config.get("plugins") is None else None  # lets saves write in the background
         if memory_io is not None:
             filled["plugins"] = [memory_io]
@@ -145,8 +162,8 @@ def _latest_whole(folder: CheckpointFolder, context: Any, root: str) -> str | No
     return latest
 
 
-def _loggers(root: str, context: Any, resumed_step: int | None) -> list[Any]:
-    loggers = [_tensorboard(root, resumed_step)]
+def _loggers(root: str | None, context: Any, resumed_step: int | None) -> list[Any]:
+    loggers = [_tensorboard(root, resumed_step)] if root else []
     if hasattr(context, "log_scalar"):  # a run, not ex.configured(...)
         loggers.append(_run_logger(context))
     return loggers
