@@ -4,6 +4,7 @@ defaults (storage dir, TensorBoard, metrics forwarded to the run, a progress bar
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -132,6 +133,39 @@ def test_an_unobserved_run_keeps_nothing_unless_the_config_gives_a_root_dir(tmp_
     assert result.run.result == (["ConfigFreeTensorBoardLogger", "RunLogger"], 0)  # ba3l's own callback saves
     assert (kept / "checkpoints" / "ckpt_latest.ckpt").resolve().name == "ckpt_8.ckpt"
     assert os.listdir(tmp_path) == ["kept"]
+
+
+class Lines(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+def test_building_the_trainer_leaves_out_lightnings_advertisement_and_the_missing_tpu(tmp_path):
+    lightning_says = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    heard = Lines()
+    lightning_says.addHandler(heard)
+    ex = Experiment("chatter")
+    ex.trainer  # noqa: B018 - declares trainer.* in the config
+
+    @ex.main
+    def main():
+        return type(ex.get_trainer(accelerator="cpu")).__name__
+
+    try:
+        assert invoke(ex, "-u").run.result == "Trainer"
+        by_ba3l, heard.lines = heard.lines, []
+        pl.Trainer(accelerator="cpu", default_root_dir=tmp_path)
+        by_lightning = heard.lines
+    finally:
+        lightning_says.removeHandler(heard)
+    assert any(line.startswith("💡 Tip:") for line in by_lightning)  # Lightning's own, after ba3l's filter is gone
+    assert any(line.startswith("TPU available: False") for line in by_lightning)
+    assert not any(line.startswith(("💡 Tip:", "TPU available")) for line in by_ba3l)
+    assert any(line.startswith("GPU available:") for line in by_ba3l)
 
 
 def test_every_trainer_argument_is_config_and_changes_from_the_command_line(tmp_path):

@@ -31,7 +31,10 @@ when the script is merely imported.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ba3l.config import ConfigDict, ConfigError
@@ -88,10 +91,34 @@ def build_trainer(experiment: Experiment, overrides: dict[str, Any]) -> Any:
     resume_from = _resume_checkpoint(context, root) if root else None
     if not config.get("barebones"):  # Lightning's speed floor refuses loggers, callbacks and profilers
         filled.update(_ba3l_defaults(config, context, root, resume_from))
-    trainer = declared.commands["Trainer"].captured(**{**overrides, **filled})
+    with _without_lightning_chatter():
+        trainer = declared.commands["Trainer"].captured(**{**overrides, **filled})
     if resume_from:
         trainer.ckpt_path = resume_from  # fit() starts from it; the checkpoint callback clears it once restored
     return trainer
+
+
+class _Chatter(logging.Filter):
+    """Lines Lightning logs as every Trainer is built that tell nothing about the run: the
+    advertisement for its cloud logger, and that there is no TPU. (The GPU line stays: on a
+    cluster node, "GPU available: False" is news.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("💡 Tip:") or message.startswith("TPU available: False"))
+
+
+@contextmanager
+def _without_lightning_chatter() -> Iterator[None]:
+    """Within the block, Lightning's :class:`_Chatter` is not logged (only there: a filter added for good
+    would change Lightning's logging for the whole process)."""
+    logger = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    chatter = _Chatter()
+    logger.addFilter(chatter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(chatter)
 
 
 def _root_dir(context: Any, config: dict[str, Any]) -> str | None:
