@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,57 @@ def test_ddp_on_two_cpu_processes_keeps_one_record_and_one_storage_dir(tmp_path)
     assert latest["global_step"] == steps
     metrics = json.loads((storage_dir / "runs" / "1" / "metrics.json").read_text())
     assert metrics["loss"]["steps"] == list(range(steps))  # logged once, by the first process
+
+
+LOCAL_RECORD_ONLY = '''\
+import lightning.pytorch as pl
+import torch
+from ba3l import Experiment
+
+ex = Experiment("local_only")
+ex.trainer
+
+
+class Net(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Linear(8, 2)
+
+    def training_step(self, batch, batch_index):
+        return torch.nn.functional.cross_entropy(self.net(batch[0]), batch[1])
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+@ex.automain
+def main(_run):
+    torch.set_num_threads(1)
+    data = torch.utils.data.TensorDataset(torch.randn(64, 8), torch.randint(0, 2, (64,)))
+    trainer = ex.get_trainer(max_epochs=2, accelerator="cpu", strategy="ddp", devices=2,
+                             enable_model_summary=False, enable_progress_bar=False)
+    trainer.fit(Net(), torch.utils.data.DataLoader(data, batch_size=16))
+    print(f"rank {trainer.global_rank}: {trainer.global_step} steps in {trainer.default_root_dir}")
+'''
+
+
+def test_ddp_without_a_storage_dir_saves_into_the_runs_record_from_both_processes(tmp_path):
+    """Every process of the job takes part in a save, so the second one must find the same folder
+    (it has no record of its own): before it did, the first process waited for it at the first save."""
+    (tmp_path / "local_only.py").write_text(LOCAL_RECORD_ONLY)
+    job = subprocess.Popen([sys.executable, "local_only.py", "-F", "runs"], cwd=tmp_path, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = job.communicate(timeout=120)
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)  # both processes: a hung job must not outlive the test
+            job.communicate()
+    assert job.returncode == 0, err[-3000:]
+    record = tmp_path / "runs" / "1"
+    assert sorted(line for line in out.splitlines() if line.startswith("rank ")) == [
+        f"rank {rank}: 4 steps in {record}" for rank in (0, 1)]
+    assert sorted(os.listdir(record / "checkpoints")) == ["checkpoints.json", "ckpt_2.ckpt", "ckpt_4.ckpt",
+                                                          "ckpt_latest.ckpt"]
+    assert sorted(os.listdir(tmp_path)) == ["local_only.py", "runs"]
+    assert json.loads((record / "run.json").read_text())["status"] == "COMPLETED"

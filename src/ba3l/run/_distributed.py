@@ -3,8 +3,8 @@
 Lightning's DDP starts the other processes of a job by running the same command line
 again, with ``RANK``/``LOCAL_RANK`` above 0 in their environment. Those worker processes
 are not observed, and take from the run that launched them what must be the same in
-every process: its id, its seed (which a fresh command line would draw anew) and its
-storage dir. The launching run hands these over in the environment variable
+every process: its id, its seed (which a fresh command line would draw anew), its
+storage dir and the folder of its record (where the trainer writes without a storage dir). The launching run hands these over in the environment variable
 ``BA3L_LAUNCHING_RUN`` while its command runs; processes it starts inherit it.
 """
 
@@ -25,7 +25,8 @@ def is_worker_process() -> bool:
 
 
 def launching_run() -> dict[str, Any]:
-    """In a worker process, what the launching run shared (``id``, ``seed``, ``storage_dir``); else ``{}``."""
+    """In a worker process, what the launching run shared (``id``, ``seed``, ``storage_dir``,
+    ``local_dir``); else ``{}``."""
     if not is_worker_process():
         return {}
     try:
@@ -35,10 +36,12 @@ def launching_run() -> dict[str, Any]:
 
 
 @contextmanager
-def shared_with_workers(run_id: Any, seed: int, storage_dir: str | None) -> Iterator[None]:
-    """Within the block, processes started from this one learn the run's id, seed and storage dir."""
+def shared_with_workers(run_id: Any, seed: int, storage_dir: str | None, local_dir: str | None = None) -> Iterator[None]:
+    """Within the block, processes started from this one learn the run's id, seed, storage dir and
+    the folder of its record."""
     before = os.environ.get(LAUNCHING_RUN)
-    os.environ[LAUNCHING_RUN] = json.dumps({"id": run_id, "seed": seed, "storage_dir": storage_dir})
+    os.environ[LAUNCHING_RUN] = json.dumps({"id": run_id, "seed": seed, "storage_dir": storage_dir,
+                                            "local_dir": local_dir})
     try:
         yield
     finally:

@@ -123,9 +123,12 @@ class Run(ConfigContext):
         """
         return self._signals.deferred() if self._signals is not None else nullcontext()
 
-    def worker_of(self, storage_dir: str | None) -> None:
-        """Make this the unrecorded run of a distributed job's worker process (see ``_distributed``)."""
+    def worker_of(self, storage_dir: str | None, local_dir: str | None = None) -> None:
+        """Make this the unrecorded run of a distributed job's worker process (see ``_distributed``):
+        it takes the job's storage dir and the folder of its record, so that its trainer works on
+        the same files (a DDP save is a step all processes take together)."""
         self._job_storage_dir = storage_dir
+        self.local_dir = local_dir
         self._say = self.logger.debug  # the job's first process tells the user; the others keep quiet
 
     def special(self, name: str, captured: Captured, mount: Path) -> Any:
@@ -203,7 +206,8 @@ class Run(ConfigContext):
         with terminate_gracefully() as signals, seeded(self.seed):
             self._signals = signals
             try:
-                with self._beating(), activated(self), shared_with_workers(self.id, self.seed, self.storage_dir):
+                shared = shared_with_workers(self.id, self.seed, self.storage_dir, self.local_dir)
+                with self._beating(), activated(self), shared:
                     self.result = self.command.captured()
             except (KeyboardInterrupt, Terminated):
                 signals.hold()
@@ -338,7 +342,7 @@ def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
         config.values["seed"] = launcher["seed"]  # the job's seed: this command line drew another one
     run = Run(experiment, command, config, observers, meta, launcher.get("id", options.id), options.name, interval)
     if worker:
-        run.worker_of(launcher.get("storage_dir"))
+        run.worker_of(launcher.get("storage_dir"), launcher.get("local_dir"))
     if options.queue:
         run.queue()
     else:
