@@ -4,7 +4,8 @@ Lightning's DDP starts the other processes of a job by running the same command 
 again, with ``RANK``/``LOCAL_RANK`` above 0 in their environment. Those worker processes
 are not observed, and take from the run that launched them what must be the same in
 every process: its id, its seed (which a fresh command line would draw anew), its
-storage dir and the folder of its record (where the trainer writes without a storage dir). The launching run hands these over in the environment variable
+storage dir and the folder of its record (where the trainer writes when there is no
+storage dir). The launching run hands these over in the environment variable
 ``BA3L_LAUNCHING_RUN`` while its command runs; processes it starts inherit it.
 """
 
@@ -36,7 +37,8 @@ def launching_run() -> dict[str, Any]:
 
 
 @contextmanager
-def shared_with_workers(run_id: Any, seed: int, storage_dir: str | None, local_dir: str | None = None) -> Iterator[None]:
+def shared_with_workers(run_id: Any, seed: int, storage_dir: str | None,
+                        local_dir: str | None = None) -> Iterator[None]:
     """Within the block, processes started from this one learn the run's id, seed, storage dir and
     the folder of its record."""
     before = os.environ.get(LAUNCHING_RUN)

@@ -124,8 +124,11 @@ def _without_lightning_chatter() -> Iterator[None]:
 def _root_dir(context: Any, config: dict[str, Any]) -> str | None:
     """Where the trainer's checkpoints and TensorBoard logs go: the run's storage dir, else the folder
     of its record, else ``trainer.default_root_dir``; ``None`` when none of them is there."""
-    root = getattr(context, "storage_dir", None) or getattr(context, "local_dir", None) or config.get("default_root_dir")
-    return None if root is None else os.fspath(root)
+    for root in (getattr(context, "storage_dir", None), getattr(context, "local_dir", None),
+                 config.get("default_root_dir")):
+        if root:
+            return os.fspath(root)
+    return None
 
 
 def _ba3l_defaults(config: dict[str, Any], context: Any, root: str | None,
