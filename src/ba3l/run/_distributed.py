@@ -37,8 +37,7 @@ def launching_run() -> dict[str, Any]:
 
 
 @contextmanager
-def shared_with_workers(run_id: Any, seed: int, storage_dir: str | None,
-                        local_dir: str | None = None) -> Iterator[None]:
+def shared_with_workers(run_id: Any, seed: int, storage_dir: str | None, local_dir: str | None) -> Iterator[None]:
     """Within the block, processes started from this one learn the run's id, seed, storage dir and
     the folder of its record."""
     before = os.environ.get(LAUNCHING_RUN)

@@ -123,7 +123,7 @@ class Run(ConfigContext):
         """
         return self._signals.deferred() if self._signals is not None else nullcontext()
 
-    def worker_of(self, storage_dir: str | None, local_dir: str | None = None) -> None:
+    def worker_of(self, storage_dir: str | None, local_dir: str | None) -> None:
         """Make this the unrecorded run of a distributed job's worker process (see ``_distributed``):
         it takes the job's storage dir and the folder of its record, so that its trainer works on
         the same files (a DDP save is a step all processes take together)."""

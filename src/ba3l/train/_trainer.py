@@ -136,11 +136,11 @@ def _ba3l_defaults(config: dict[str, Any], context: Any, root: str | None,
     """What ba3l gives the Trainer where ``config`` leaves Lightning's defaults (see the module's docstring);
     without a ``root``, nothing that writes files."""
     filled: dict[str, Any] = {}
-    if root is None and hasattr(context, "logger") and (config.get("logger") in (None, True)
-                                                        or config.get("enable_checkpointing") in (None, True)):
+    logging_, checkpointing = config.get("logger") in (None, True), config.get("enable_checkpointing") in (None, True)
+    if root is None and (logging_ or checkpointing) and hasattr(context, "logger"):
         context.logger.info("a run without a folder of its own (-u) keeps no checkpoints and no TensorBoard logs; "
                             "set trainer.default_root_dir to keep them")
-    if config.get("logger") in (None, True):
+    if logging_:
         filled["logger"] = _loggers(root, context, checkpoint_step(resume_from) if resume_from else None)
     if config.get("profiler") is None:
         filled["profiler"] = _no_profiler()
@@ -149,14 +149,15 @@ def _ba3l_defaults(config: dict[str, Any], context: Any, root: str | None,
         from ._progress import TimedProgressBar
 
         callbacks.append(TimedProgressBar())
-    if config.get("enable_checkpointing") in (None, True) and root is None:
-        filled["enable_checkpointing"] = False  # Lightning's own ModelCheckpoint would write into the cwd
-    elif config.get("enable_checkpointing") in (None, True):
+    if checkpointing:
+        # ba3l's callback saves, or nothing does: Lightning's own ModelCheckpoint would save a second
+        # time, or, without a root, into the cwd
+        filled["enable_checkpointing"] = False
+    if checkpointing and root is not None:
         memory_io = memory_checkpoint_io() if config.get("plugins") is None else None  # lets saves write in the background
         if memory_io is not None:
             filled["plugins"] = [memory_io]
         callbacks.append(checkpoint_callback(os.path.join(root, "checkpoints"), config, resume_from, context, memory_io))
-        filled["enable_checkpointing"] = False  # Lightning's own ModelCheckpoint would save a second time
     if callbacks:
         filled["callbacks"] = callbacks
     return filled
