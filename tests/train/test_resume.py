@@ -199,3 +199,19 @@ def test_help_lists_resume_for_an_experiment_with_a_trainer():
     assert "resume STORAGE_DIR   Go on training where the runs of STORAGE_DIR stopped" in shown
     assert "a storage dir to go on with, 'auto'" in shown  # the config entry, with its doc
     assert "resume STORAGE_DIR" not in invoke(Experiment("plain"), "--help").stdout
+
+
+def test_resuming_a_finished_training_says_how_to_train_on_and_a_larger_limit_does(tmp_path):
+    shutil.copy(SCRIPT, tmp_path)
+    ba3l(tmp_path, "with", "seed=3", "trainer.max_epochs=1")
+    storage_dir = storage_dirs(tmp_path)[0]
+
+    done = ba3l(tmp_path, "resume", str(storage_dir))
+    assert (f"resumed at step {STEPS_PER_EPOCH}, where the training ended (trainer.max_epochs=1): nothing left "
+            "to train; to train on, resume with a larger trainer.max_epochs") in done.stderr
+    assert latest_step(storage_dir) == STEPS_PER_EPOCH
+    assert "ckpt_path after fit None" in done.stdout  # a trainer.test(model) would not load the checkpoint again
+
+    ba3l(tmp_path, "resume", str(storage_dir), "with", "trainer.max_epochs=2")
+    assert latest_step(storage_dir) == 2 * STEPS_PER_EPOCH
+    assert logged_steps(storage_dir / "tensorboard", "loss") == list(range(2 * STEPS_PER_EPOCH))

@@ -109,6 +109,9 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
 
         def on_fit_end(self, trainer: Any, module: Any) -> None:
             self.wait_for_writes()
+            if resume_from and trainer.ckpt_path == resume_from:  # training never started: it was done
+                trainer.ckpt_path = None  # a later trainer.test(model) takes the model as it is, restored
+                _say_nothing_left_to_train(trainer, run)
 
         def teardown(self, trainer: Any, module: Any, stage: str) -> None:
             self.wait_for_writes()
@@ -183,6 +186,18 @@ def checkpoint_callback(folder: str, config: dict[str, Any], resume_from: str | 
             self.restored_rng = checkpoint.get(RNG_KEY)
 
     return SaveCheckpoints()
+
+
+def _say_nothing_left_to_train(trainer: Any, run: Any) -> None:
+    """Tell the user of a resume whose checkpoint was at the end of the training it was set for
+    how to train on (Lightning's own line says only that the limit is reached)."""
+    logger = getattr(run, "logger", None)
+    if logger is None or not trainer.is_global_zero:
+        return
+    by_steps = trainer.max_steps not in (None, -1) and trainer.global_step >= trainer.max_steps
+    limit = f"trainer.max_steps={trainer.max_steps}" if by_steps else f"trainer.max_epochs={trainer.max_epochs}"
+    logger.info("resumed at step %d, where the training ended (%s): nothing left to train; "
+                "to train on, resume with a larger %s", trainer.global_step, limit, limit.split("=")[0])
 
 
 def _writer_of(serialized: io.BytesIO) -> Any:

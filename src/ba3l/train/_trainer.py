@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -91,6 +92,7 @@ def build_trainer(experiment: Experiment, overrides: dict[str, Any]) -> Any:
     resume_from = _resume_checkpoint(context, root) if root else None
     if not config.get("barebones"):  # Lightning's speed floor refuses loggers, callbacks and profilers
         filled.update(_ba3l_defaults(config, context, root, resume_from))
+    _hide_lightnings_pytree_deprecation()
     with _without_lightning_chatter():
         trainer = declared.commands["Trainer"].captured(**{**overrides, **filled})
     if resume_from:
@@ -119,6 +121,16 @@ def _without_lightning_chatter() -> Iterator[None]:
         yield
     finally:
         logger.removeFilter(chatter)
+
+
+def _hide_lightnings_pytree_deprecation() -> None:
+    """Lightning 2.6 flattens batches with torch's ``LeafSpec``, which torch 2.13 deprecates: a
+    FutureWarning in the output of every fit that the researcher can do nothing about. Ignored
+    when Lightning's code raises it, for the process (the warning is raised during ``fit``, out of
+    the trainer's build); the user's own code using ``LeafSpec`` is still warned. Adding the same
+    filter again replaces it, so each build may call this."""
+    warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated",
+                            category=FutureWarning, module=r"lightning\.")
 
 
 def _root_dir(context: Any, config: dict[str, Any]) -> str | None:
