@@ -215,3 +215,11 @@ def test_resuming_a_finished_training_says_how_to_train_on_and_a_larger_limit_do
     ba3l(tmp_path, "resume", str(storage_dir), "with", "trainer.max_epochs=2")
     assert latest_step(storage_dir) == 2 * STEPS_PER_EPOCH
     assert logged_steps(storage_dir / "tensorboard", "loss") == list(range(2 * STEPS_PER_EPOCH))
+
+
+def test_resuming_a_training_ended_by_max_steps_names_that_limit(tmp_path):
+    shutil.copy(SCRIPT, tmp_path)
+    ba3l(tmp_path, "with", "trainer.max_steps=5")
+    done = ba3l(tmp_path, "resume", str(storage_dirs(tmp_path)[0]))
+    assert ("resumed at step 5, where the training ended (trainer.max_steps=5): nothing left to train; "
+            "to train on, resume with a larger trainer.max_steps") in done.stderr

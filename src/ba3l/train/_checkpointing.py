@@ -195,9 +195,9 @@ def _say_nothing_left_to_train(trainer: Any, run: Any) -> None:
     if logger is None or not trainer.is_global_zero:
         return
     by_steps = trainer.max_steps not in (None, -1) and trainer.global_step >= trainer.max_steps
-    limit = f"trainer.max_steps={trainer.max_steps}" if by_steps else f"trainer.max_epochs={trainer.max_epochs}"
-    logger.info("resumed at step %d, where the training ended (%s): nothing left to train; "
-                "to train on, resume with a larger %s", trainer.global_step, limit, limit.split("=")[0])
+    name, value = ("max_steps", trainer.max_steps) if by_steps else ("max_epochs", trainer.max_epochs)
+    logger.info("resumed at step %d, where the training ended (trainer.%s=%s): nothing left to train; "
+                "to train on, resume with a larger trainer.%s", trainer.global_step, name, value, name)
 
 
 def _writer_of(serialized: io.BytesIO) -> Any:
