@@ -61,7 +61,7 @@ def main(_run, workers, sleep):
     trainer.fit(model, ResumableLoader(data, batch_size=16, shuffle=True, num_workers=workers))
     tester = ex.get_trainer(logger=False, enable_checkpointing=False)  # a second trainer does not resume again
     assert tester.ckpt_path is None
-    print(f"rank {trainer.global_rank}: run {_run.id}, seed {_run.seed}, storage dir {_run.storage_dir}, "
-          f"ckpt_path after fit {trainer.ckpt_path}")
+    print(f"rank {trainer.global_rank}: run {_run.id}, seed {_run.seed}, storage dir {_run.storage_dir}")
+    print(f"ckpt_path after fit {trainer.ckpt_path}")
     if trainer.is_global_zero:
         torch.save(model.state_dict(), os.path.join(_run.storage_dir, "final.pt"))
