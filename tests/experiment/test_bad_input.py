@@ -73,6 +73,8 @@ CASES = {
         "config entry 'optimizer' (command line): a dict cannot be replaced by int 3",
     ),
     "unknown-option": (["--forse"], "unknown option '--forse' (did you mean '--force'?); see --help"),
+    "signal-grace-not-a-number": (["--signal-grace", "soon"],
+                                  "--signal-grace takes a number of seconds above 0, got 'soon'"),
 }
 
 

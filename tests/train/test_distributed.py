@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -98,3 +99,65 @@ def test_ddp_without_a_storage_dir_saves_into_the_runs_record_from_both_processe
                                                           "ckpt_latest.ckpt"]
     assert sorted(os.listdir(tmp_path)) == ["local_only.py", "runs"]
     assert json.loads((record / "run.json").read_text())["status"] == "COMPLETED"
+
+
+PEER_HANGS = '''\
+import sys, time
+import lightning.pytorch as pl
+import torch
+from ba3l import Experiment
+
+ex = Experiment("peer_hangs")
+ex.trainer
+
+
+class Net(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Linear(8, 2)
+
+    def training_step(self, batch, batch_index):
+        if self.current_epoch == 1 and batch_index == 1:
+            if self.global_rank == 1:
+                time.sleep(300)  # a peer that hangs: the other process waits in the gradients' all-reduce
+            print("rank 0 goes into the all-reduce", flush=True)
+        return torch.nn.functional.cross_entropy(self.net(batch[0]), batch[1])
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+@ex.automain
+def main(_run):
+    torch.set_num_threads(1)
+    data = torch.utils.data.TensorDataset(torch.randn(64, 8), torch.randint(0, 2, (64,)))
+    trainer = ex.get_trainer(max_epochs=3, accelerator="cpu", strategy="ddp", devices=2,
+                             enable_model_summary=False, enable_progress_bar=False)
+    trainer.fit(Net(), torch.utils.data.DataLoader(data, batch_size=16))
+'''
+
+
+def test_a_sigterm_to_a_process_waiting_on_a_hung_peer_ends_the_run_as_interrupted(tmp_path):
+    """The first process sits in gloo's all-reduce (C++, for up to 30 minutes) where no signal
+    handler runs; after --signal-grace the run is recorded INTERRUPTED and the process ends, and
+    the checkpoint of the last finished epoch stays the latest."""
+    (tmp_path / "peer_hangs.py").write_text(PEER_HANGS)
+    job = subprocess.Popen([sys.executable, "peer_hangs.py", "-F", "runs", "--signal-grace", "2"], cwd=tmp_path,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert "rank 0 goes into the all-reduce" in job.stdout.readline()
+        time.sleep(1)
+        signalled = time.monotonic()
+        job.send_signal(signal.SIGTERM)  # the first process only, as a scheduler's kill of it would
+        job.wait(timeout=60)  # not communicate(): the hanging second process keeps the pipes open
+        took = time.monotonic() - signalled
+    finally:
+        os.killpg(job.pid, signal.SIGKILL)  # the hanging second process
+        _, err = job.communicate()
+    assert job.returncode == 128 + signal.SIGTERM, err[-3000:]
+    assert took < 30
+    record = tmp_path / "runs" / "1"
+    assert json.loads((record / "run.json").read_text())["status"] == "INTERRUPTED"
+    assert "did not stop within 2s of signal 15" in err
+    latest = torch.load(record / "checkpoints" / "ckpt_latest.ckpt", weights_only=True)
+    assert latest["global_step"] == 2  # the end of the first epoch: 2 steps of 2 batches in each process

@@ -49,6 +49,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("-i", "--id", "id", "the id to give the run", "ID"),
     Option("-q", "--queue", "queue", "only record the run as QUEUED; do not run it"),
     Option(None, "--heartbeat", "heartbeat", "seconds between the run's heartbeats (default 10)", "SECONDS"),
+    Option(None, "--signal-grace", "signal_grace",
+           "seconds a blocked run gets to answer SIGTERM/SIGUSR1 before it is ended as interrupted (default 10)",
+           "SECONDS"),
     Option(None, "--force", "force", "unknown keys and type changes are warnings, not errors"),
 )
 
@@ -71,6 +74,7 @@ class Options(NamedTuple):
     force: bool = False
     queue: bool = False
     heartbeat: str | None = None
+    signal_grace: str | None = None
 
 
 class CommandLine(NamedTuple):
@@ -152,6 +156,8 @@ def _check_values(options: Options) -> None:
         raise UsageError(f"run id '{run_id}' must be a plain name: letters, digits, '_', '-' and '.'")
     if options.heartbeat is not None and not (_is_number(options.heartbeat) and float(options.heartbeat) > 0):
         raise UsageError(f"--heartbeat takes a number of seconds above 0, got '{options.heartbeat}'")
+    if options.signal_grace is not None and not (_is_number(options.signal_grace) and float(options.signal_grace) > 0):
+        raise UsageError(f"--signal-grace takes a number of seconds above 0, got '{options.signal_grace}'")
 
 
 def _is_number(word: str) -> bool:

@@ -36,7 +36,7 @@ from ._observer import MetricBatch, RunObserver, RunRecord
 from ._output import OutputCapture
 from ._seeding import seeded
 from ._distributed import is_worker_process, launching_run, shared_with_workers
-from ._signals import SignalGuard, Terminated, terminate_gracefully
+from ._signals import DEFAULT_SIGNAL_GRACE, SignalGuard, Terminated, terminate_gracefully
 
 DEFAULT_HEARTBEAT = 10.0
 """Seconds between heartbeats (``--heartbeat SECONDS``)."""
@@ -77,7 +77,7 @@ class Run(ConfigContext):
 
     def __init__(self, experiment: Experiment, command: Command, config: ResolvedConfig,
                  observers: list[RunObserver], meta: dict, run_id: Any = None, name: str | None = None,
-                 heartbeat_interval: float = DEFAULT_HEARTBEAT):
+                 heartbeat_interval: float = DEFAULT_HEARTBEAT, signal_grace: float = DEFAULT_SIGNAL_GRACE):
         super().__init__(experiment, config)
         self.name = name or experiment.name
         self.command = command
@@ -85,6 +85,7 @@ class Run(ConfigContext):
         self.meta = meta
         self.id = run_id
         self.heartbeat_interval = heartbeat_interval
+        self.signal_grace = signal_grace
         self.status = Status.QUEUED
         self.start_time: datetime | None = None
         self.stop_time: datetime | None = None
@@ -193,8 +194,9 @@ class Run(ConfigContext):
         """Run the command, tell the observers, and return its result (or re-raise).
 
         Ctrl-C, SIGTERM and SIGUSR1 stop the run as INTERRUPTED (a signal then exits with
-        128 + its number); anything the command raises makes it FAILED. Either way the
-        metrics and output logged so far reach the observers first.
+        128 + its number; a run that cannot answer the signal within ``signal_grace`` seconds
+        is ended from another thread); anything the command raises makes it FAILED. Either
+        way the metrics and output logged so far reach the observers first.
         """
         self.status = Status.RUNNING
         self.start_time = self.beat_time = _now()
@@ -203,7 +205,7 @@ class Run(ConfigContext):
         self._start_observers()
         recorded = "" if self.id is None else f" (run {self.id})"
         self._say("Running command '%s'%s", self.command.name, recorded)
-        with terminate_gracefully() as signals, seeded(self.seed):
+        with terminate_gracefully(self._end_stuck, self.signal_grace) as signals, seeded(self.seed):
             self._signals = signals
             try:
                 shared = shared_with_workers(self.id, self.seed, self.storage_dir, self.local_dir)
@@ -222,6 +224,14 @@ class Run(ConfigContext):
             self._stop(Status.COMPLETED, "completed")
         self._say("Completed after %s", self.stop_time - self.start_time)
         return self.result
+
+    def _end_stuck(self, signum: int) -> None:
+        """Record the run as INTERRUPTED from the signal watcher: its main thread is blocked where no
+        signal handler runs (the process ends next)."""
+        self.logger.warning("the run did not stop within %gs of signal %d (--signal-grace): its main thread is "
+                            "blocked in C code (a collective whose peer hangs, a lock?); recorded as interrupted, "
+                            "the process ends now", self.signal_grace, signum)
+        self._stop(Status.INTERRUPTED, "interrupted")
 
     def record(self) -> RunRecord:
         """A snapshot of the run for observers."""
@@ -337,10 +347,12 @@ def start_run(experiment: Experiment, command: Command, config: ResolvedConfig,
             if hasattr(observer, "check_id"):
                 observer.check_id(options.id)
     interval = float(options.heartbeat) if options.heartbeat else DEFAULT_HEARTBEAT
+    grace = float(options.signal_grace) if options.signal_grace else DEFAULT_SIGNAL_GRACE
     launcher = launching_run() if worker else {}
     if "seed" in launcher:
         config.values["seed"] = launcher["seed"]  # the job's seed: this command line drew another one
-    run = Run(experiment, command, config, observers, meta, launcher.get("id", options.id), options.name, interval)
+    run = Run(experiment, command, config, observers, meta, launcher.get("id", options.id), options.name, interval,
+              grace)
     if worker:
         run.worker_of(launcher.get("storage_dir"), launcher.get("local_dir"))
     if options.queue:

@@ -6,16 +6,31 @@ ahead of a job's time limit (``--signal=USR1@90``). While a run executes in the 
 thread, either raises :class:`Terminated` there instead, so the run stops like on
 Ctrl-C: metrics flushed, status INTERRUPTED, observers told (a training run saves a
 checkpoint first, to resume from); the process then exits with 128 + the signal.
+
+Python runs a signal's handler only when the main thread gets back to Python code. A main
+thread blocked in C (a DDP collective whose peer hangs: gloo gives up after 30 minutes)
+never gets there, and the run would stay RUNNING until the scheduler's SIGKILL. So a
+watching thread learns of each stopping signal as it arrives (``signal.set_wakeup_fd``:
+the C-level handler writes to it even then); when the main thread has not run the
+handler within a grace period (``--signal-grace``, 10 s by default; SLURM sends SIGKILL
+30 s after SIGTERM), the watcher records the run as INTERRUPTED itself and ends the
+process with 128 + the signal. The checkpoint a training run saves on the way out is then
+lost; the one before it is whole. A main thread that ran the handler is alive (a long
+training step holds the signal until it ends) and is left to stop by itself; one that
+holds the GIL in C code stops every thread, the watcher too.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 STOPPING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGUSR1") if hasattr(signal, name))  # no USR1 on Windows
+DEFAULT_SIGNAL_GRACE = 10.0
+"""Seconds a run has to begin stopping after SIGTERM or SIGUSR1 before it is ended from outside its main thread."""
 
 
 class Terminated(SystemExit):
@@ -32,10 +47,17 @@ class SignalGuard:
     def __init__(self) -> None:
         self.holding = False
         self.held: int | None = None
+        self.answered = threading.Event()  # the main thread ran a signal's handler, or the run's end is under way
+        self.deciding = threading.RLock()  # the watcher ends a stuck run only while nothing is answered
 
     def hold(self) -> None:
         """From now on a SIGTERM waits for the end of the block (the run's record is being finished)."""
+        self._answer()
         self.holding = True
+
+    def _answer(self) -> None:
+        with self.deciding:
+            self.answered.set()
 
     @contextmanager
     def deferred(self) -> Iterator[None]:
@@ -53,6 +75,7 @@ class SignalGuard:
             raise Terminated(signum)
 
     def handle(self, signum: int, frame: object) -> None:
+        self._answer()
         if self.holding:
             self.held = signum
             return
@@ -60,18 +83,63 @@ class SignalGuard:
 
 
 @contextmanager
-def terminate_gracefully() -> Iterator[SignalGuard]:
+def terminate_gracefully(on_stuck: Callable[[int], None] | None = None,
+                         grace: float = DEFAULT_SIGNAL_GRACE) -> Iterator[SignalGuard]:
     """Within the block, SIGTERM and SIGUSR1 raise :class:`Terminated` (main thread only; elsewhere
-    nothing changes)."""
+    nothing changes). With ``on_stuck``, a signal whose handler the main thread has not run within
+    ``grace`` seconds calls ``on_stuck(signum)`` from a watching thread, and the process exits with
+    128 + the signal (see the module's docstring)."""
     guard = SignalGuard()
     if threading.current_thread() is not threading.main_thread():
         yield guard
         return
     previous = {signum: signal.signal(signum, guard.handle) for signum in STOPPING}
+    watching: AbstractContextManager = (_StuckRunWatcher(guard, on_stuck, grace) if on_stuck and os.name == "posix"
+                                        else nullcontext())
     try:
-        yield guard
+        with watching:
+            yield guard
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if guard.held is not None:
         raise Terminated(guard.held)
+
+
+class _StuckRunWatcher:
+    """The thread that ends a run whose main thread cannot answer a stopping signal."""
+
+    def __init__(self, guard: SignalGuard, on_stuck: Callable[[int], None], grace: float) -> None:
+        self.guard, self.on_stuck, self.grace = guard, on_stuck, grace
+        self.closing = False
+
+    def __enter__(self) -> _StuckRunWatcher:
+        self.read, self.write = os.pipe()
+        os.set_blocking(self.write, False)  # the C-level handler must never wait
+        self.previous = signal.set_wakeup_fd(self.write, warn_on_full_buffer=False)
+        self.thread = threading.Thread(target=self._watch, name="ba3l-signal-watcher", daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        signal.set_wakeup_fd(self.previous)
+        self.closing = True
+        os.write(self.write, b"\0")  # wakes the thread; 0 is no signal
+        self.thread.join()
+        os.close(self.read)
+        os.close(self.write)
+
+    def _watch(self) -> None:
+        while not self.closing:
+            arrived = [signum for signum in os.read(self.read, 64) if signum in STOPPING]
+            if not arrived or self.closing:
+                continue
+            if self.guard.answered.wait(self.grace):
+                return  # the main thread is alive: the run stops by itself
+            with self.guard.deciding:  # the main thread, waking now, waits here and never runs again
+                if self.guard.answered.is_set() or self.closing:
+                    return
+                try:
+                    self.on_stuck(arrived[0])
+                finally:
+                    os._exit(128 + arrived[0])
