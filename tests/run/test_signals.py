@@ -140,3 +140,36 @@ def test_a_run_that_runs_the_handler_in_time_is_left_to_stop_by_itself(tmp_path)
     assert json.loads((tmp_path / "runs" / "1" / "run.json").read_text(encoding="utf-8"))["status"] == "INTERRUPTED"
     assert "did not stop within" not in stderr
     assert (tmp_path / "cleaned_up").exists()
+
+
+FORKS = '''\
+import multiprocessing, os, signal, time
+from ba3l import Experiment
+
+ex = Experiment("forks")
+
+
+def child():
+    time.sleep(30)
+
+
+@ex.automain
+def main():
+    worker = multiprocessing.get_context("fork").Process(target=child)  # as a DataLoader's worker is
+    worker.start()
+    time.sleep(0.3)
+    os.kill(worker.pid, signal.SIGTERM)  # what a DataLoader does to a worker that is slow to leave
+    worker.join()
+    time.sleep(2)  # well past the grace
+    return "finished"
+'''
+
+
+def test_a_signal_to_a_forked_child_does_not_end_the_parents_run(tmp_path):
+    """A forked child inherits the signal watcher's pipe; its own SIGTERM must not read as the parent's."""
+    (tmp_path / "forks.py").write_text(FORKS, encoding="utf-8")
+    result = subprocess.run([sys.executable, "forks.py", "-F", "runs", "--signal-grace", "0.5"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "runs" / "1" / "run.json").read_text(encoding="utf-8"))
+    assert record["status"] == "COMPLETED" and record["result"] == "finished"

@@ -26,7 +26,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 
 STOPPING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGUSR1") if hasattr(signal, name))  # no USR1 on Windows
 DEFAULT_SIGNAL_GRACE = 10.0
@@ -104,6 +104,19 @@ def terminate_gracefully(on_stuck: Callable[[int], None] | None = None,
             signal.signal(signum, handler)
     if guard.held is not None:
         raise Terminated(guard.held)
+
+
+def _forget_the_parents_wakeup_fd() -> None:
+    """In a forked child (a DataLoader worker, a ``multiprocessing`` process): the wakeup fd it
+    inherits is its parent's pipe, where the child's own signals would be read as the parent's
+    (a worker sent SIGTERM would end its parent's run). Any wakeup fd inherited that way is the
+    parent's, so it is cleared whoever set it."""
+    with suppress(ValueError):  # forked from a thread that Python does not take for the main one
+        signal.set_wakeup_fd(-1)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_the_parents_wakeup_fd)
 
 
 class _StuckRunWatcher:
