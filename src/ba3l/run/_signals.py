@@ -30,7 +30,8 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext, supp
 
 STOPPING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGUSR1") if hasattr(signal, name))  # no USR1 on Windows
 DEFAULT_SIGNAL_GRACE = 10.0
-"""Seconds a run has to begin stopping after SIGTERM or SIGUSR1 before it is ended from outside its main thread."""
+"""Seconds the main thread has to run a SIGTERM's or SIGUSR1's handler before the run is ended from another
+thread (``--signal-grace``)."""
 
 
 class Terminated(SystemExit):
@@ -137,7 +138,8 @@ class _StuckRunWatcher:
     def __exit__(self, *exc_info: object) -> None:
         signal.set_wakeup_fd(self.previous)
         self.closing = True
-        os.write(self.write, b"\0")  # wakes the thread; 0 is no signal
+        with suppress(BlockingIOError):  # a full pipe wakes the thread as well
+            os.write(self.write, b"\0")  # 0 is no signal
         self.thread.join()
         os.close(self.read)
         os.close(self.write)
