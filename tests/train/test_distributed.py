@@ -47,21 +47,33 @@ def test_ddp_on_two_cpu_processes_keeps_one_record_and_one_storage_dir(tmp_path)
     assert metrics["loss"]["steps"] == list(range(steps))  # logged once, by the first process
 
 
-LOCAL_RECORD_ONLY = '''\
+DDP_JOB = '''\
+import time
 import lightning.pytorch as pl
 import torch
 from ba3l import Experiment
 
-ex = Experiment("local_only")
+ex = Experiment("ddp_job")
 ex.trainer
 
 
+@ex.config
+def config():
+    epochs = 2
+    peer_hangs_in_epoch = -1  # the epoch whose second step the second process hangs in (-1: none)
+
+
 class Net(pl.LightningModule):
-    def __init__(self):
+    def __init__(self, peer_hangs_in_epoch):
         super().__init__()
         self.net = torch.nn.Linear(8, 2)
+        self.peer_hangs_in_epoch = peer_hangs_in_epoch
 
     def training_step(self, batch, batch_index):
+        if self.current_epoch == self.peer_hangs_in_epoch and batch_index == 1:
+            if self.global_rank == 1:
+                time.sleep(300)  # a peer that hangs: the other process waits in the gradients' all-reduce
+            print("rank 0 goes into the all-reduce", flush=True)
         return torch.nn.functional.cross_entropy(self.net(batch[0]), batch[1])
 
     def configure_optimizers(self):
@@ -69,12 +81,12 @@ class Net(pl.LightningModule):
 
 
 @ex.automain
-def main(_run):
+def main(_run, epochs, peer_hangs_in_epoch):
     torch.set_num_threads(1)
     data = torch.utils.data.TensorDataset(torch.randn(64, 8), torch.randint(0, 2, (64,)))
-    trainer = ex.get_trainer(max_epochs=2, accelerator="cpu", strategy="ddp", devices=2,
+    trainer = ex.get_trainer(max_epochs=epochs, accelerator="cpu", strategy="ddp", devices=2,
                              enable_model_summary=False, enable_progress_bar=False)
-    trainer.fit(Net(), torch.utils.data.DataLoader(data, batch_size=16))
+    trainer.fit(Net(peer_hangs_in_epoch), torch.utils.data.DataLoader(data, batch_size=16))
     print(f"rank {trainer.global_rank}: {trainer.global_step} steps in {trainer.default_root_dir}")
 '''
 
@@ -82,8 +94,8 @@ def main(_run):
 def test_ddp_without_a_storage_dir_saves_into_the_runs_record_from_both_processes(tmp_path):
     """Every process of the job takes part in a save, so the second one must find the same folder
     (it has no record of its own): before it did, the first process waited for it at the first save."""
-    (tmp_path / "local_only.py").write_text(LOCAL_RECORD_ONLY)
-    job = subprocess.Popen([sys.executable, "local_only.py", "-F", "runs"], cwd=tmp_path, stdout=subprocess.PIPE,
+    (tmp_path / "ddp_job.py").write_text(DDP_JOB)
+    job = subprocess.Popen([sys.executable, "ddp_job.py", "-F", "runs"], cwd=tmp_path, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         out, err = job.communicate(timeout=120)
@@ -97,52 +109,17 @@ def test_ddp_without_a_storage_dir_saves_into_the_runs_record_from_both_processe
         f"rank {rank}: 4 steps in {record}" for rank in (0, 1)]
     assert sorted(os.listdir(record / "checkpoints")) == ["checkpoints.json", "ckpt_2.ckpt", "ckpt_4.ckpt",
                                                           "ckpt_latest.ckpt"]
-    assert sorted(os.listdir(tmp_path)) == ["local_only.py", "runs"]
+    assert sorted(os.listdir(tmp_path)) == ["ddp_job.py", "runs"]
     assert json.loads((record / "run.json").read_text())["status"] == "COMPLETED"
-
-
-PEER_HANGS = '''\
-import sys, time
-import lightning.pytorch as pl
-import torch
-from ba3l import Experiment
-
-ex = Experiment("peer_hangs")
-ex.trainer
-
-
-class Net(pl.LightningModule):
-    def __init__(self):
-        super().__init__()
-        self.net = torch.nn.Linear(8, 2)
-
-    def training_step(self, batch, batch_index):
-        if self.current_epoch == 1 and batch_index == 1:
-            if self.global_rank == 1:
-                time.sleep(300)  # a peer that hangs: the other process waits in the gradients' all-reduce
-            print("rank 0 goes into the all-reduce", flush=True)
-        return torch.nn.functional.cross_entropy(self.net(batch[0]), batch[1])
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=0.1)
-
-
-@ex.automain
-def main(_run):
-    torch.set_num_threads(1)
-    data = torch.utils.data.TensorDataset(torch.randn(64, 8), torch.randint(0, 2, (64,)))
-    trainer = ex.get_trainer(max_epochs=3, accelerator="cpu", strategy="ddp", devices=2,
-                             enable_model_summary=False, enable_progress_bar=False)
-    trainer.fit(Net(), torch.utils.data.DataLoader(data, batch_size=16))
-'''
 
 
 def test_a_sigterm_to_a_process_waiting_on_a_hung_peer_ends_the_run_as_interrupted(tmp_path):
     """The first process sits in gloo's all-reduce (C++, for up to 30 minutes) where no signal
     handler runs; after --signal-grace the run is recorded INTERRUPTED and the process ends, and
     the checkpoint of the last finished epoch stays the latest."""
-    (tmp_path / "peer_hangs.py").write_text(PEER_HANGS)
-    job = subprocess.Popen([sys.executable, "peer_hangs.py", "-F", "runs", "--signal-grace", "2"], cwd=tmp_path,
+    (tmp_path / "ddp_job.py").write_text(DDP_JOB)
+    job = subprocess.Popen([sys.executable, "ddp_job.py", "-F", "runs", "--signal-grace", "2", "with", "epochs=3",
+                            "peer_hangs_in_epoch=1"], cwd=tmp_path,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert "rank 0 goes into the all-reduce" in job.stdout.readline()
